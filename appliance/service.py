@@ -11,7 +11,7 @@ from aiohttp import web
 
 from appliance.config import Config, masked
 from appliance.engines import build_engines
-from appliance.errors import ConfigError, ModelError, ServerError
+from appliance.errors import ConfigError, ServerError
 from appliance.models import preflight
 from appliance.server import ServerState, create_app, is_loopback
 
@@ -42,7 +42,10 @@ async def serve(config: Config) -> None:
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(
-        runner, config.server.host, config.server.port, shutdown_timeout=config.server.shutdown_grace_s
+        runner,
+        config.server.host,
+        config.server.port,
+        shutdown_timeout=config.server.shutdown_grace_s,
     )
     try:
         await site.start()
@@ -79,7 +82,9 @@ async def serve(config: Config) -> None:
             _LOGGER.info("stop requested while loading models; waiting for the loads to end")
             await asyncio.gather(loading, return_exceptions=True)
         state.phase = "stopping"
-        _LOGGER.info("stopping: taking no new calls, ending %d active sessions", state.active_sessions())
+        _LOGGER.info(
+            "stopping: taking no new calls, ending %d active sessions", state.active_sessions()
+        )
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

@@ -34,7 +34,9 @@ class LlamaChatModel:
                 verbose=False,
             )
         except Exception as err:  # llama.cpp reports a bad file as ValueError/RuntimeError
-            raise ModelError("llm-load-failed", f"{model_path}: cannot load the GGUF model: {err}") from err
+            raise ModelError(
+                "llm-load-failed", f"{model_path}: cannot load the GGUF model: {err}"
+            ) from err
         self._settings = settings
 
     def _request(self, messages: Sequence[ChatMessage], max_tokens: int | None) -> dict[str, Any]:
@@ -51,7 +53,9 @@ class LlamaChatModel:
             raise LlmError("llm-failed", f"llama.cpp completion failed: {err}") from err
         return str(result["choices"][0]["message"]["content"] or "").strip()
 
-    def stream(self, messages: Sequence[ChatMessage], max_tokens: int | None = None) -> Iterator[str]:
+    def stream(
+        self, messages: Sequence[ChatMessage], max_tokens: int | None = None
+    ) -> Iterator[str]:
         try:
             chunks: Any = self._llama.create_chat_completion(
                 **self._request(messages, max_tokens), stream=True

@@ -35,15 +35,19 @@ class WhisperTranscriber:
                 local_files_only=True,
             )
         except Exception as err:  # CTranslate2 raises RuntimeError/ValueError/OSError variously
-            raise ModelError("stt-load-failed", f"{model_path}: cannot load the whisper model: {err}") from err
+            raise ModelError(
+                "stt-load-failed", f"{model_path}: cannot load the whisper model: {err}"
+            ) from err
         self._settings = settings
         self.multilingual = bool(self._model.model.is_multilingual)
 
     def transcribe(self, audio: AudioFrame, language: str | None = None) -> Transcript:
         samples = audio.float_samples()
         if audio.sample_rate_hz != WHISPER_RATE_HZ:
-            samples = soxr.resample(samples, audio.sample_rate_hz, WHISPER_RATE_HZ).astype(np.float32)
-        wanted = language or self._settings.language
+            samples = soxr.resample(samples, audio.sample_rate_hz, WHISPER_RATE_HZ).astype(
+                np.float32
+            )
+        wanted: str | None = language or self._settings.language
         if not self.multilingual:
             wanted = "en"
         elif wanted == "auto":
@@ -60,7 +64,10 @@ class WhisperTranscriber:
             # The segments are a lazy generator: decoding happens here, on this thread.
             text = " ".join(s.text.strip() for s in segments).strip()
         except Exception as err:
-            raise SttError("stt-failed", f"whisper could not transcribe {audio.duration_ms:.0f} ms of audio: {err}") from err
+            raise SttError(
+                "stt-failed",
+                f"whisper could not transcribe {audio.duration_ms:.0f} ms of audio: {err}",
+            ) from err
         return Transcript(text=text, language=info.language, audio_duration_ms=audio.duration_ms)
 
     def warm_up(self) -> None:

@@ -38,7 +38,9 @@ class PiperSynthesizer:
                 str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
             )
         except Exception as err:  # file errors, bad JSON, onnxruntime's own Fail/InvalidProtobuf
-            raise ModelError("tts-load-failed", f"{model_path}: cannot load the Piper voice: {err}") from err
+            raise ModelError(
+                "tts-load-failed", f"{model_path}: cannot load the Piper voice: {err}"
+            ) from err
         self._voice = PiperVoice(session=session, config=config)
         speaker = settings.speaker_id if config.num_speakers > 1 else None
         self._synthesis = SynthesisConfig(speaker_id=speaker, length_scale=settings.length_scale)

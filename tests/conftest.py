@@ -1,0 +1,133 @@
+"""Shared fixtures: the real bundled models, loaded once per test session, and helpers for
+running the real `appliance` command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from appliance.config import INSTALL_ROOT, Config, PathSettings, default_config
+from appliance.engines import Engines, build_engines
+from appliance.models import FileState, check_model, load_manifest
+
+MODELS_DIR = INSTALL_ROOT / "models"
+SPEECH_DIR = INSTALL_ROOT.parent / "shared" / "fixtures" / "speech"
+APPLIANCE = Path(sys.executable).parent / "appliance"
+ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bundled_models_installed() -> None:
+    """The tests run on the real models: a missing one is an install failure, not a skip."""
+    for model in load_manifest(MODELS_DIR):
+        bad = [c for c in check_model(MODELS_DIR, model) if c.state is not FileState.OK]
+        assert not bad, f"bundled model {model.name} is not installed: run ./install.sh ({bad})"
+
+
+@pytest.fixture()
+def config(tmp_path: Path) -> Config:
+    """The default settings with a data dir of the test's own."""
+    defaults = default_config()
+    return replace(defaults, paths=PathSettings(data_dir=tmp_path / "data", models_dir=MODELS_DIR))
+
+
+@pytest.fixture(scope="session")
+def engines() -> Iterator[Engines]:
+    """The three real models, loaded and warmed up once for the whole session.
+
+    Each model lives on its own worker thread, so the loaded hosts serve any event loop."""
+    loaded = build_engines(default_config())
+    asyncio.run(loaded.start())
+    yield loaded
+    loaded.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def appliance_env(**overrides: str) -> dict[str, str]:
+    """The environment for a real `appliance` process: the test's token, no stray settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APPLIANCE_")}
+    env.update(APPLIANCE_ADMIN_TOKEN=ADMIN_TOKEN, APPLIANCE_LOG_FORMAT="json", COLUMNS="200")
+    env.update(overrides)
+    return env
+
+
+def run_appliance(
+    *args: str, env: dict[str, str], timeout_s: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(APPLIANCE), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+
+
+def get(url: str, token: str | None = None, timeout_s: float = 5) -> tuple[int, bytes]:
+    request = urllib.request.Request(url)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as reply:
+            return reply.status, reply.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def wait_for_health(url: str, process: subprocess.Popen[str], timeout_s: float = 180) -> bytes:
+    """Poll /voice/health until 200; fail with the server's output if it dies or times out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"server exited with {process.returncode}:\n{process.stderr.read() if process.stderr else ''}"
+            )
+        try:
+            status, body = get(url, timeout_s=2)
+        except OSError:
+            status, body = 0, b""
+        if status == 200:
+            return body
+        time.sleep(0.25)
+    raise AssertionError(f"{url} did not answer 200 within {timeout_s} s")
+
+
+def models_dir_without_files(tmp_path: Path) -> Path:
+    """A models dir holding only the manifest: every bundled model is missing."""
+    target = tmp_path / "models"
+    target.mkdir()
+    shutil.copy(MODELS_DIR / "manifest.toml", target / "manifest.toml")
+    return target
+
+
+def linked_models_dir(tmp_path: Path, copied: tuple[str, ...] = ()) -> Path:
+    """A models dir whose files link to the installed ones, except ``copied`` (dest paths),
+    which are real copies a test may damage."""
+    target = models_dir_without_files(tmp_path)
+    for model in load_manifest(MODELS_DIR):
+        for file in model.files:
+            dest = target / file.dest
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if file.dest in copied:
+                shutil.copy(MODELS_DIR / file.dest, dest)
+            else:
+                dest.symlink_to(MODELS_DIR / file.dest)
+    return target

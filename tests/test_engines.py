@@ -1,0 +1,97 @@
+"""The real models behind their worker threads: they hear, speak and answer, off the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from typing import Any
+
+from conftest import SPEECH_DIR
+from faster_whisper import decode_audio
+
+from appliance.audio.frames import AudioFrame, concat
+from appliance.engines import Engines
+from appliance.llm.base import ChatMessage
+
+
+def _transcribe(model: Any, audio: AudioFrame) -> str:
+    return str(model.transcribe(audio).text)
+
+
+def _speak(model: Any, text: str) -> list[AudioFrame]:
+    return list(model.synthesize(text))
+
+
+async def test_whisper_hears_a_real_recording(engines: Engines) -> None:
+    samples = decode_audio(str(SPEECH_DIR / "jfk.flac"), sampling_rate=16000)
+    text = await engines.stt.run(_transcribe, AudioFrame.from_float(samples, 16000))
+    assert "ask not what your country can do for you" in text.lower()
+
+
+async def test_whisper_hears_telephone_audio_at_8_khz(engines: Engines) -> None:
+    samples = decode_audio(str(SPEECH_DIR / "jfk.flac"), sampling_rate=8000)
+    text = await engines.stt.run(_transcribe, AudioFrame.from_float(samples, 8000))
+    assert "what you can do for your country" in text.lower()
+
+
+async def test_piper_speech_is_understood_by_whisper(engines: Engines) -> None:
+    frames = await engines.tts.run(
+        _speak, "Check-out is at eleven in the morning. Breakfast starts at seven."
+    )
+    assert len(frames) == 2  # one frame per sentence, as each is made
+    assert frames[0].sample_rate_hz == 22050
+    speech = concat(frames)
+    assert 2000 < speech.duration_ms < 8000
+    heard = (await engines.stt.run(_transcribe, speech)).lower()
+    assert "check" in heard and re.search(r"\b(eleven|11)\b", heard), heard
+    assert "breakfast" in heard
+
+
+async def test_the_language_model_completes_and_streams(engines: Engines) -> None:
+    messages = [
+        ChatMessage("system", "You are the front desk of a hotel. Answer in one short sentence."),
+        ChatMessage("user", "Good evening!"),
+    ]
+    reply = await engines.llm.run(lambda m, msgs: m.complete(msgs, 24), messages)
+    assert reply.strip()
+    pieces = await engines.llm.run(lambda m, msgs: list(m.stream(msgs, 24)), messages)
+    assert len(pieces) > 1 and "".join(pieces).strip()
+
+
+async def test_concurrent_calls_queue_on_one_thread_per_model(engines: Engines) -> None:
+    threads: list[str] = []
+
+    def record(model: Any, text: str) -> int:
+        threads.append(threading.current_thread().name)
+        return len(model.complete([ChatMessage("user", text)], 8))
+
+    await asyncio.gather(*(engines.llm.run(record, f"Say {n}.") for n in range(3)))
+    assert len(set(threads)) == 1 and threads[0].startswith("model-llm")
+
+
+async def test_the_event_loop_stays_responsive_while_a_model_runs(engines: Engines) -> None:
+    gaps: list[float] = []
+    finished = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not finished.is_set():
+            await asyncio.sleep(0.01)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    def long_reply(model: Any) -> str:
+        return str(model.complete([ChatMessage("user", "Describe a hotel lobby in detail.")], 64))
+
+    ticking = asyncio.create_task(ticker())
+    started = time.perf_counter()
+    await engines.llm.run(long_reply)
+    inference_s = time.perf_counter() - started
+    finished.set()
+    await ticking
+    # Had the completion run on the loop, one gap would span the whole inference.
+    assert max(gaps) < inference_s / 2, (max(gaps), inference_s)
+    assert len(gaps) > 5
