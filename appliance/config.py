@@ -52,6 +52,7 @@ class PathSettings:
 
     data_dir: Path = Path("data")
     models_dir: Path = Path("models")
+    hotel_file: Path = Path("config/hotel.toml")
 
     @property
     def database_file(self) -> Path:
@@ -114,6 +115,13 @@ class RecordingSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How long call records are kept; the purge runs daily. 0 keeps them until erased."""
+
+    call_days: int = _bounded(90, 0)
+
+
+@dataclass(frozen=True)
 class TwilioSettings:
     """The hotel's Twilio account. ``api_base_url`` is configurable so tests can point it at loopback."""
 
@@ -160,6 +168,7 @@ class Config:
     tts: TtsSettings = TtsSettings()
     voice: VoiceSettings = VoiceSettings()
     recording: RecordingSettings = RecordingSettings()
+    retention: RetentionSettings = RetentionSettings()
     twilio: TwilioSettings = TwilioSettings()
     departments: DepartmentSettings = DepartmentSettings()
     logging: LoggingSettings = LoggingSettings()
@@ -231,6 +240,8 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "APPLIANCE_PORT": ("server", "port"),
     "APPLIANCE_DATA_DIR": ("paths", "data_dir"),
     "APPLIANCE_MODELS_DIR": ("paths", "models_dir"),
+    "APPLIANCE_HOTEL_FILE": ("paths", "hotel_file"),
+    "APPLIANCE_RETENTION_DAYS": ("retention", "call_days"),
     "APPLIANCE_STT_MODEL": ("stt", "model_path"),
     "APPLIANCE_LLM_MODEL": ("llm", "model_path"),
     "APPLIANCE_TTS_MODEL": ("tts", "model_path"),
@@ -340,6 +351,7 @@ def _resolve_paths(config: Config) -> Config:
     resolved = PathSettings(
         data_dir=(INSTALL_ROOT / paths.data_dir).resolve(),
         models_dir=(INSTALL_ROOT / paths.models_dir).resolve(),
+        hotel_file=(INSTALL_ROOT / paths.hotel_file).resolve(),
     )
     return dataclasses.replace(config, paths=resolved)
 

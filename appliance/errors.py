@@ -35,5 +35,13 @@ class TtsError(ApplianceError):
     """Text-to-speech failed."""
 
 
+class StoreError(ApplianceError):
+    """The database cannot be opened, read or written."""
+
+
+class ToolError(ApplianceError):
+    """A tool was unknown, got bad arguments, or failed."""
+
+
 class ServerError(ApplianceError):
     """The server cannot start or serve."""

@@ -8,38 +8,16 @@ import ipaddress
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
 
 from aiohttp import web
 
-from appliance import __version__
-from appliance.config import ServerSettings
-from appliance.engines import Engines
+from appliance import __version__, api
+from appliance.appstate import STATE, ServerState, json_error
 
 _LOGGER = logging.getLogger(__name__)
 
 #: Paths that show or change guest data or the appliance itself: they need the admin token.
-PROTECTED_PREFIXES = ("/admin", "/voice/sessions", "/voice/calls")
-
-Phase = Literal["loading", "ready", "stopping", "failed"]
-
-
-@dataclass
-class ServerState:
-    """What the running server knows about itself; the handlers read it."""
-
-    engines: Engines
-    settings: ServerSettings
-    #: The configuration as shown to admins (secrets masked).
-    config_view: dict[str, Any]
-    phase: Phase = "loading"
-    started_monotonic: float = field(default_factory=time.monotonic)
-    #: Counts live calls; the session manager replaces it when it is attached.
-    active_sessions: Callable[[], int] = lambda: 0
-
-
-STATE = web.AppKey("state", ServerState)
+PROTECTED_PREFIXES = ("/admin", "/voice/sessions", "/voice/calls", "/voice/tools")
 
 
 def is_loopback(host: str) -> bool:
@@ -50,10 +28,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def json_error(status: int, error: str, message: str) -> web.Response:
-    return web.json_response({"error": error, "message": message}, status=status)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -68,6 +42,9 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
         if err.status < 400:
             raise
         return json_error(err.status, err.reason.lower().replace(" ", "-"), err.text or err.reason)
+    except Exception as err:  # the request fails; the server, and every call on it, goes on
+        _LOGGER.exception("%s %s failed", request.method, request.path)
+        return json_error(500, "internal-error", f"{type(err).__name__}: {err}")
 
 
 @web.middleware
@@ -99,7 +76,7 @@ async def health(request: web.Request) -> web.Response:
         "status": state.phase,
         "version": __version__,
         "uptime_s": round(time.monotonic() - state.started_monotonic, 1),
-        "active_sessions": state.active_sessions(),
+        "active_sessions": state.sessions.count(),
         "models": {
             h.role: {k: v for k, v in dataclasses.asdict(h.status()).items() if k != "role"}
             for h in state.engines.hosts()
@@ -118,4 +95,5 @@ def create_app(state: ServerState) -> web.Application:
     app[STATE] = state
     app.router.add_get("/voice/health", health)
     app.router.add_get("/admin/config", admin_config)
+    api.add_routes(app)
     return app

@@ -6,14 +6,25 @@ import asyncio
 import logging
 import signal
 import time
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
+from appliance.appstate import ServerState
 from appliance.config import Config, masked
-from appliance.engines import build_engines
-from appliance.errors import ConfigError, ServerError
+from appliance.engines import Engines, build_engines
+from appliance.errors import ConfigError, ServerError, StoreError
+from appliance.hotel.model import load_hotel
+from appliance.hotel.reservations import LocalReservations
 from appliance.models import preflight
-from appliance.server import ServerState, create_app, is_loopback
+from appliance.server import create_app, is_loopback
+from appliance.sessions import CallStatus, SessionManager
+from appliance.store import calls
+from appliance.store.database import Connection, Store
+from appliance.store.records import CallRecords
+from appliance.tools import install_toolbox
+from appliance.tools.context import ToolContext
+from appliance.tools.registry import Toolbox
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,11 +44,65 @@ def check_models(config: Config) -> None:
     preflight(config.paths.models_dir, {r: config.model_path(r) for r in ("stt", "llm", "tts")})
 
 
+async def open_state(config: Config, engines: Engines) -> ServerState:
+    """The database (migrated, crashed calls closed), sessions, hotel data and tools."""
+    hotel = load_hotel(config.paths.hotel_file)
+    store = Store(config.paths.database_file)
+    await store.open(on_open=_close_crashed_calls)
+    sessions = SessionManager(store)
+    reservations = LocalReservations(store, hotel)
+    toolbox = Toolbox(ToolContext(sessions, store, hotel, reservations, config.departments))
+    install_toolbox(toolbox)
+    return ServerState(
+        engines=engines,
+        settings=config.server,
+        config_view=masked(config),
+        store=store,
+        sessions=sessions,
+        toolbox=toolbox,
+        reservations=reservations,
+        records=CallRecords(store, config.paths.data_dir / "recordings"),
+    )
+
+
+def _close_crashed_calls(db: Connection) -> None:
+    interrupted = calls.mark_interrupted(db)
+    if interrupted:
+        _LOGGER.warning(
+            "%d call(s) were cut off when the appliance last stopped; marked interrupted: %s",
+            len(interrupted), ", ".join(interrupted),
+        )  # fmt: skip
+
+
+async def close_state(state: ServerState) -> None:
+    """No new calls; end the live ones; flush the database."""
+    state.sessions.accepting = False
+    ended = await state.sessions.end_all(CallStatus.INTERRUPTED, "server-shutdown")
+    if ended:
+        _LOGGER.info("ended %d active session(s) for shutdown", ended)
+    install_toolbox(None)
+    await state.store.close()
+
+
+async def retention_loop(records: CallRecords, days: int, every_s: float = 24 * 3600) -> None:
+    """Purge calls older than ``days``, now and then once a day."""
+    while True:
+        try:
+            await records.purge(datetime.now(UTC) - timedelta(days=days))
+        except StoreError as err:
+            _LOGGER.error("daily purge failed: %s", err.message)
+        await asyncio.sleep(every_s)
+
+
 async def serve(config: Config) -> None:
     """Run until SIGTERM or SIGINT; raise ServerError or ModelError if it cannot."""
     started = time.monotonic()
     engines = build_engines(config)
-    state = ServerState(engines=engines, settings=config.server, config_view=masked(config))
+    try:
+        state = await open_state(config, engines)
+    except BaseException:
+        engines.close()
+        raise
     app = create_app(state)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
@@ -51,6 +116,7 @@ async def serve(config: Config) -> None:
         await site.start()
     except OSError as err:
         await runner.cleanup()
+        await close_state(state)
         engines.close()
         raise ServerError(
             "listen-failed",
@@ -66,15 +132,20 @@ async def serve(config: Config) -> None:
         "listening on http://%s:%d; loading models (health answers 503 until they are ready)",
         config.server.host, config.server.port,
     )  # fmt: skip
+    background: list[asyncio.Task[None]] = []
+    if config.retention.call_days:
+        background.append(
+            asyncio.create_task(retention_loop(state.records, config.retention.call_days))
+        )
 
     try:
         loading = asyncio.create_task(engines.start())
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({loading, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if loading.done():
-            if loading.exception() is not None:
+            if (failure := loading.exception()) is not None:
                 state.phase = "failed"
-                raise loading.exception()  # type: ignore[misc]
+                raise failure
             state.phase = "ready"
             _LOGGER.info("ready in %.1f s", time.monotonic() - started)
             await stopping
@@ -82,13 +153,13 @@ async def serve(config: Config) -> None:
             _LOGGER.info("stop requested while loading models; waiting for the loads to end")
             await asyncio.gather(loading, return_exceptions=True)
         state.phase = "stopping"
-        _LOGGER.info(
-            "stopping: taking no new calls, ending %d active sessions", state.active_sessions()
-        )
+        _LOGGER.info("stopping: taking no new calls")
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
-        # Runs the app's shutdown hooks (sessions end, the store flushes), then closes sockets.
+        for task in background:
+            task.cancel()
+        await close_state(state)
         await runner.cleanup()
         await asyncio.to_thread(engines.close)
     _LOGGER.info("stopped cleanly")
@@ -98,6 +169,7 @@ def run(config: Config) -> None:
     """Checks that need no model, then the server. Errors propagate as ApplianceError."""
     check_exposure(config)
     check_models(config)
+    load_hotel(config.paths.hotel_file)  # a broken hotel file stops start-up, naming the entry
     if not config.server.admin_token:
         _LOGGER.warning("no admin token is set: the admin API is open to this machine only")
     asyncio.run(serve(config))

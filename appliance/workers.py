@@ -20,11 +20,17 @@ class ModelWorker:
         self.name = name
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
 
-    async def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    def enqueue(
+        self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> asyncio.Future[R]:
+        """Queue ``fn`` now, in call order, and return a future of its result."""
         # Carry the caller's context (its call id) into the worker so log lines keep it.
         context = contextvars.copy_context()
         bound = functools.partial(context.run, fn, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, bound)
+        return asyncio.get_running_loop().run_in_executor(self._pool, bound)
+
+    async def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await self.enqueue(fn, *args, **kwargs)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

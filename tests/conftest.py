@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.config import INSTALL_ROOT, Config, PathSettings, default_config
+from appliance.config import INSTALL_ROOT, Config, default_config
 from appliance.engines import Engines, build_engines
 from appliance.models import FileState, check_model, load_manifest
 
@@ -40,7 +40,7 @@ def bundled_models_installed() -> None:
 def config(tmp_path: Path) -> Config:
     """The default settings with a data dir of the test's own."""
     defaults = default_config()
-    return replace(defaults, paths=PathSettings(data_dir=tmp_path / "data", models_dir=MODELS_DIR))
+    return replace(defaults, paths=replace(defaults.paths, data_dir=tmp_path / "data"))
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -13,30 +13,32 @@ from aiohttp.test_utils import TestClient
 from appliance.config import Config, ServerSettings, masked
 from appliance.engines import Engines, build_engines
 from appliance.errors import ConfigError
-from appliance.server import ServerState, create_app, is_loopback
-from appliance.service import check_exposure
+from appliance.appstate import ServerState
+from appliance.server import create_app, is_loopback
+from appliance.service import check_exposure, close_state, open_state
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 TOKEN = "in-process-admin-token-abcdef012345"
 
 
-def _app(
-    engines: Engines, config: Config, token: str = TOKEN, phase: str = "ready"
-) -> web.Application:
-    settings = dataclasses.replace(config.server, admin_token=token)
-    state = ServerState(
-        engines=engines,
-        settings=settings,
-        config_view=masked(dataclasses.replace(config, server=settings)),
-        phase=phase,  # type: ignore[arg-type]
-    )
+@pytest.fixture()
+async def state(engines: Engines, config: Config) -> AsyncIterator[ServerState]:
+    """The server's real state on a database of the test's own."""
+    settings = dataclasses.replace(config, server=dataclasses.replace(config.server, admin_token=TOKEN))
+    opened = await open_state(settings, engines)
+    opened.phase = "ready"
+    yield opened
+    await close_state(opened)
+
+
+def _app(state: ServerState) -> web.Application:
     return create_app(state)
 
 
 async def test_health_is_200_with_every_model_loaded(
-    engines: Engines, config: Config, aiohttp_client: ClientFactory
+    state: ServerState, aiohttp_client: ClientFactory
 ) -> None:
-    client = await aiohttp_client(_app(engines, config))
+    client = await aiohttp_client(_app(state))
     reply = await client.get("/voice/health")
     assert reply.status == 200
     body = await reply.json()
@@ -48,10 +50,10 @@ async def test_health_is_200_with_every_model_loaded(
     assert set(body) == {"status", "version", "uptime_s", "active_sessions", "models"}
 
 
-async def test_health_is_503_while_loading(config: Config, aiohttp_client: ClientFactory) -> None:
+async def test_health_is_503_while_loading(state: ServerState, config: Config, aiohttp_client: ClientFactory) -> None:
     unloaded = build_engines(config)
     try:
-        client = await aiohttp_client(_app(unloaded, config, phase="loading"))
+        client = await aiohttp_client(_app(dataclasses.replace(state, engines=unloaded, phase="loading")))
         reply = await client.get("/voice/health")
         assert reply.status == 503
         body = await reply.json()
@@ -70,9 +72,9 @@ async def test_health_is_503_while_loading(config: Config, aiohttp_client: Clien
     ],
 )
 async def test_admin_api_refuses_a_missing_or_wrong_token(
-    engines: Engines, config: Config, aiohttp_client: ClientFactory, header: str | None, why: str
+    state: ServerState, aiohttp_client: ClientFactory, header: str | None, why: str
 ) -> None:
-    client = await aiohttp_client(_app(engines, config))
+    client = await aiohttp_client(_app(state))
     headers = {"Authorization": header} if header else {}
     for path in ("/admin/config", "/voice/sessions", "/voice/calls/abc"):
         reply = await client.get(path, headers=headers)
@@ -83,9 +85,9 @@ async def test_admin_api_refuses_a_missing_or_wrong_token(
 
 
 async def test_admin_api_answers_the_right_token_and_masks_secrets(
-    engines: Engines, config: Config, aiohttp_client: ClientFactory
+    state: ServerState, aiohttp_client: ClientFactory
 ) -> None:
-    client = await aiohttp_client(_app(engines, config))
+    client = await aiohttp_client(_app(state))
     reply = await client.get("/admin/config", headers={"Authorization": f"Bearer {TOKEN}"})
     assert reply.status == 200
     body = await reply.json()
@@ -94,9 +96,9 @@ async def test_admin_api_answers_the_right_token_and_masks_secrets(
 
 
 async def test_unknown_paths_get_a_json_404(
-    engines: Engines, config: Config, aiohttp_client: ClientFactory
+    state: ServerState, aiohttp_client: ClientFactory
 ) -> None:
-    client = await aiohttp_client(_app(engines, config))
+    client = await aiohttp_client(_app(state))
     reply = await client.get("/voice/nothing-here")
     assert reply.status == 404
     assert (await reply.json())["error"] == "not-found"

@@ -1,0 +1,1 @@
+"""DuckDB: the schema and its migrations, the single writer, and the queries."""

@@ -1,0 +1,124 @@
+"""The DuckDB file: one writer thread owns the connection; readers use cursors of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+
+from appliance.errors import StoreError
+from appliance.store.schema import migrate
+from appliance.workers import ModelWorker
+
+_LOGGER = logging.getLogger(__name__)
+
+R = TypeVar("R")
+Connection = duckdb.DuckDBPyConnection
+
+READER_COUNT = 2
+
+
+def connect(path: Path, read_only: bool = False) -> Connection:
+    """Open the file, naming it (and who holds it) when that fails."""
+    try:
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        connection = duckdb.connect(str(path), read_only=read_only)
+        connection.execute("SET TimeZone = 'UTC'")
+        return connection
+    except duckdb.IOException as err:
+        if "lock" in str(err).lower():
+            raise StoreError(
+                "database-locked",
+                f"{path} is held by another process (a running appliance?): {err}",
+            ) from err
+        raise StoreError("database-unavailable", f"{path}: {err}") from err
+    except (duckdb.Error, OSError) as err:
+        raise StoreError("database-unavailable", f"{path}: {err}") from err
+
+
+def _reader_cursor(connection: Connection) -> Connection:
+    cursor = connection.cursor()
+    cursor.execute("SET TimeZone = 'UTC'")
+    return cursor
+
+
+class Store:
+    """The appliance's database. Writes queue on one thread in the order they were made;
+    reads run on reader threads, so neither ever blocks the event loop."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer = ModelWorker("store-writer")
+        self._connection: Connection | None = None
+        self._readers: queue.Queue[Connection] = queue.Queue()
+        self._pending: set[asyncio.Future[Any]] = set()
+
+    async def open(self, on_open: Callable[[Connection], Any] | None = None) -> None:
+        """Open the file, apply migrations, then run ``on_open`` (crash recovery) on the writer."""
+        self._connection = await self._writer.call(connect, self.path)
+        version = await self._writer.call(migrate, self._connection)
+        for _ in range(READER_COUNT):
+            self._readers.put(await self._writer.call(_reader_cursor, self._connection))
+        if on_open is not None:
+            await self._writer.call(on_open, self._connection)
+        _LOGGER.info("database %s open at schema version %d", self.path, version)
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise StoreError("database-closed", f"{self.path} is not open")
+        return self._connection
+
+    async def write(self, fn: Callable[..., R], /, *args: Any) -> R:
+        """Run ``fn(connection, *args)`` on the writer thread and wait for it."""
+        return await self._writer.call(fn, self.connection, *args)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, what: str = "write") -> None:
+        """Queue a write without waiting. It is queued before this returns, so writes keep the
+        order they were made in; a failure is logged with ``what``; ``drain`` waits for all."""
+        future = self._writer.enqueue(fn, self.connection, *args)
+        self._pending.add(future)
+
+        def done(finished: asyncio.Future[Any]) -> None:
+            self._pending.discard(finished)
+            if not finished.cancelled() and finished.exception() is not None:
+                _LOGGER.error("database %s failed", what, exc_info=finished.exception())
+
+        future.add_done_callback(done)
+
+    async def drain(self) -> None:
+        """Wait until every queued write has reached the file."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    async def read(self, fn: Callable[..., R], /, *args: Any) -> R:
+        """Run ``fn(cursor, *args)`` on a reader thread with a cursor of its own."""
+
+        def with_cursor() -> R:
+            cursor = self._readers.get()
+            try:
+                return fn(cursor, *args)
+            finally:
+                self._readers.put(cursor)
+
+        return await asyncio.to_thread(with_cursor)
+
+    async def close(self) -> None:
+        await self.drain()
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+
+            def close_all() -> None:
+                while not self._readers.empty():
+                    self._readers.get().close()
+                connection.execute("CHECKPOINT")
+                connection.close()
+
+            await self._writer.call(close_all)
+        self._writer.shutdown()
