@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from appliance.appstate import STATE, ServerState, json_error
 from appliance.errors import ToolError
 from appliance.sessions import CallStatus, SessionError
 from appliance.store import calls
+from appliance.store.access import jsonable
 
 
 def _state(request: web.Request) -> ServerState:
@@ -30,13 +31,6 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="the request body must be a JSON object")
     return body
-
-
-def jsonable(value: Any) -> Any:
-    """JSON for what the database returns: ISO times and dates, decimals as text."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import sys
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,8 +24,13 @@ from rich.table import Table
 
 from appliance import __version__
 from appliance.config import Config, load_config, masked
-from appliance.errors import ApplianceError, ConfigError, ModelError, ServerError
+from appliance.errors import ApplianceError, ConfigError, ModelError, ServerError, StoreError
 from appliance.logs import configure_logging
+
+if TYPE_CHECKING:
+    from appliance.store.access import RecordsAccess
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
@@ -40,8 +48,14 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="The speech, language and voice models.", no_args_is_help=True)
 config_app = typer.Typer(help="The configuration file and environment.", no_args_is_help=True)
+calls_app = typer.Typer(
+    help="Recorded calls: list, show, export, purge, erase.", no_args_is_help=True
+)
+reservations_app = typer.Typer(help="The hotel's reservations.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(config_app, name="config")
+app.add_typer(calls_app, name="calls")
+app.add_typer(reservations_app, name="reservations")
 
 out = Console()
 err = Console(stderr=True)
@@ -311,6 +325,231 @@ def config_check(config: ConfigOption = None) -> None:
     out.print(
         "configuration ok: " + (", ".join(settings.sources) or "built-in defaults"), highlight=False
     )
+
+
+def _records(config: Path | None) -> RecordsAccess:
+    from appliance.store.access import open_access
+
+    return open_access(_config(config))
+
+
+def _where(access: RecordsAccess, as_json: bool) -> None:
+    """Say where the records came from: stderr when stdout carries JSON."""
+    (err if as_json else out).print(f"[dim]{escape(access.where)}[/]", highlight=False)
+
+
+def _records_call(fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except StoreError as error:
+        _fail(error, EXIT_CHECK_FAILED)
+
+
+def _parse_age(text: str) -> int:
+    """'90d', '90' -> 90 days; '12w' -> 84 days."""
+    match = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", text)
+    if not match or int(match.group(1)) < 1:
+        raise typer.BadParameter(f"{text!r} is not an age: use days like 90d, or weeks like 12w")
+    return int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+
+
+def _parse_since(text: str | None) -> datetime | None:
+    from appliance.api import parse_since
+
+    if text is None:
+        return None
+    try:
+        return parse_since(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
+
+
+@calls_app.command("list")
+def calls_list(
+    since: Annotated[
+        str | None, typer.Option(help="Only calls since: 7d, 12h, 30m or an ISO date")
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="completed, failed, transferred, abandoned, interrupted, active"),
+    ] = None,
+    channel: Annotated[str | None, typer.Option(help="phone, webrtc, kiosk, sip")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first")] = 50,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """The newest calls, with their status, length and turns."""
+    access = _records(config)
+    rows = _records_call(lambda: access.list_calls(_parse_since(since), status, channel, limit))
+    _where(access, as_json)
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"{len(rows)} call(s)")
+    for column in (
+        "started",
+        "session",
+        "channel",
+        "caller",
+        "status",
+        "seconds",
+        "turns",
+        "tools",
+    ):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        seconds = row.get("duration_seconds")
+        _add_row(
+            table, str(row["start_time"])[:19], row["session_id"], row["channel"], row.get("caller_id") or "-",
+            row["status"], f"{seconds:.0f}" if seconds is not None else "-", row.get("turns", 0),
+            ", ".join(row.get("tools_executed") or []),
+        )  # fmt: skip
+    out.print(table)
+
+
+@calls_app.command("show")
+def calls_show(session_id: str, as_json: JsonOption = False, config: ConfigOption = None) -> None:
+    """One call: its turns with timings, the tools it ran, its metrics."""
+    access = _records(config)
+    call = _records_call(lambda: access.get_call(session_id))
+    _where(access, as_json)
+    if call is None:
+        err.print(f"no call {escape(session_id)!r} in the records")
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    if as_json:
+        print(json.dumps(call, indent=2))
+        return
+    summary = ", ".join(
+        f"{k}: {call.get(k)}" for k in ("channel", "caller_id", "direction", "status", "start_time", "duration_seconds",
+                                        "reservation_id", "recording_url", "error_code") if call.get(k) is not None
+    )  # fmt: skip
+    out.print(f"[bold]{escape(call['session_id'])}[/] {escape(summary)}", highlight=False)
+    turns = Table(title="turns")
+    for column in ("#", "role", "content", "latency ms"):
+        turns.add_column(column, overflow="fold")
+    for turn in call["turns"]:
+        latency = turn.get("latency_ms")
+        _add_row(
+            turns,
+            turn["turn_number"],
+            turn["role"],
+            turn["content"],
+            f"{latency:.0f}" if latency is not None else "",
+        )
+    out.print(turns)
+    if call["tools"]:
+        tools = Table(title="tools")
+        for column in ("tool", "ok", "ms", "arguments", "said"):
+            tools.add_column(column, overflow="fold")
+        for run in call["tools"]:
+            _add_row(tools, run["tool"], "yes" if run["ok"] else "no", f"{run['duration_ms']:.0f}",
+                     json.dumps(run["arguments"]), run["result"].get("say", ""))  # fmt: skip
+        out.print(tools)
+    if call["metrics"]:
+        out.print(
+            "metrics: "
+            + ", ".join(f"{m['metric_name']}={m['metric_value']:.3g}" for m in call["metrics"])
+        )
+
+
+@calls_app.command("export")
+def calls_export(
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="csv, json (one object per line) or parquet")
+    ] = "csv",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File to write [default: calls-<date>.<format>]"),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only calls since: 7d, 12h or an ISO date")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write the calls, with their transcripts, to a file."""
+    from appliance.store.calls import EXPORT_FORMATS
+
+    if format not in EXPORT_FORMATS:
+        raise typer.BadParameter(f"use one of {', '.join(EXPORT_FORMATS)}", param_hint="--format")
+    target = (output or Path(f"calls-{datetime.now():%Y%m%d}.{format}")).resolve()
+    access = _records(config)
+    count = _records_call(lambda: access.export(format, target, _parse_since(since)))
+    _where(access, False)
+    out.print(f"wrote {count} call(s) to {target}", highlight=False)
+
+
+@calls_app.command("purge")
+def calls_purge(
+    older_than: Annotated[
+        str, typer.Option("--older-than", help="Age of the calls to remove: 90d, 12w")
+    ],
+    config: ConfigOption = None,
+) -> None:
+    """Remove ended calls older than an age, with their turns, metrics and recordings."""
+    days = _parse_age(older_than)
+    access = _records(config)
+    report = _records_call(lambda: access.purge(days))
+    _where(access, False)
+    out.print(f"purged calls older than {days} days: {_removed(report)}", highlight=False)
+
+
+@calls_app.command("erase")
+def calls_erase(
+    caller: Annotated[
+        str, typer.Option("--caller", help="The caller's phone number, as recorded (+1555...)")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Remove everything recorded about one caller: calls, turns, recordings, notes, callbacks."""
+    if not yes and not typer.confirm(f"Erase every call, recording and note of {caller}?"):
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    access = _records(config)
+    report = _records_call(lambda: access.erase(caller))
+    _where(access, False)
+    out.print(f"erased {caller}: {_removed(report)}", highlight=False)
+
+
+def _removed(report: dict[str, Any]) -> str:
+    parts = [
+        f"{report[k]} {k.replace('_', ' ')}"
+        for k in ("calls", "turns", "tool_runs", "metrics", "notes", "callbacks", "recordings")
+    ]
+    text = ", ".join(parts) + " removed"
+    if report.get("recordings_elsewhere"):
+        text += f"; {len(report['recordings_elsewhere'])} recording(s) stored elsewhere were not touched"
+    return text
+
+
+@reservations_app.command("list")
+def reservations_list(as_json: JsonOption = False, config: ConfigOption = None) -> None:
+    """Every reservation, by arrival date."""
+    access = _records(config)
+    rows = _records_call(access.reservations)
+    _where(access, as_json)
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"{len(rows)} reservation(s)")
+    for column in (
+        "code",
+        "room",
+        "check in",
+        "check out",
+        "guests",
+        "name",
+        "phone",
+        "total",
+        "status",
+    ):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        _add_row(table, row["code"], row.get("room_name", row["room_type"]), row["check_in"], row["check_out"],
+                 row["guests"], row["guest_name"], row.get("phone") or "-", row["total"], row["status"])  # fmt: skip
+    out.print(table)
 
 
 def main() -> None:

@@ -90,6 +90,8 @@ class TtsSettings:
     model_path: Path = Path("tts/en_US-joe-medium.onnx")
     speaker_id: int = _bounded(0, 0)
     length_scale: float = _bounded(1.0, 0.5, 2.0)
+    noise_scale: float = _bounded(0.0, 0.0, 1.0)
+    noise_w_scale: float = _bounded(0.0, 0.0, 1.0)
     threads: int = _bounded(1, 1)
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import importlib
-import json
 import shutil
 import socket
 import sys
-import urllib.request
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 from appliance.config import Config
 from appliance.errors import ModelError
 from appliance.models import FileState, bundled_model_at, check_model
+from appliance.store.access import running_appliance, server_url_for
 
 _GIB = 1 << 30
 
@@ -128,20 +127,8 @@ def _port(host: str, port: int) -> Check:
 
 
 def _running_appliance(host: str, port: int) -> str | None:
-    target = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
-    try:
-        with urllib.request.urlopen(f"http://{target}:{port}/voice/health", timeout=2) as reply:
-            body = json.load(reply)
-    except urllib.error.HTTPError as err:
-        try:
-            body = json.load(err)
-        except ValueError:
-            return None
-    except (OSError, ValueError):
-        return None
-    if isinstance(body, dict) and "version" in body and "models" in body:
-        return f"version {body['version']}, status {body.get('status')}"
-    return None
+    health = running_appliance(server_url_for(host, port))
+    return f"version {health['version']}, status {health.get('status')}" if health else None
 
 
 def _audio_devices() -> Check:

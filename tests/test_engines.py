@@ -37,16 +37,16 @@ async def test_whisper_hears_telephone_audio_at_8_khz(engines: Engines) -> None:
 
 
 async def test_piper_speech_is_understood_by_whisper(engines: Engines) -> None:
-    frames = await engines.tts.run(
-        _speak, "Check-out is at eleven in the morning. Breakfast starts at seven."
-    )
+    # Times are written as the agent writes them ("11 AM"): Piper reads those clearly, while
+    # a spelled-out "eleven" is sometimes heard as "a living" by tiny.en.
+    frames = await engines.tts.run(_speak, "Check-out is at 11 AM. Breakfast is served from 6:30 to 10:30.")
     assert len(frames) == 2  # one frame per sentence, as each is made
     assert frames[0].sample_rate_hz == 22050
     speech = concat(frames)
     assert 2000 < speech.duration_ms < 8000
     heard = (await engines.stt.run(_transcribe, speech)).lower()
-    assert "check" in heard and re.search(r"\b(eleven|11)\b", heard), heard
-    assert "breakfast" in heard
+    assert "check out" in heard and re.search(r"\b11\b", heard), heard
+    assert re.search(r"\b6[:.]?30\b", heard) and re.search(r"\b10[:.]?30\b", heard), heard
 
 
 async def test_the_language_model_completes_and_streams(engines: Engines) -> None:

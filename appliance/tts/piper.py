@@ -43,7 +43,12 @@ class PiperSynthesizer:
             ) from err
         self._voice = PiperVoice(session=session, config=config)
         speaker = settings.speaker_id if config.num_speakers > 1 else None
-        self._synthesis = SynthesisConfig(speaker_id=speaker, length_scale=settings.length_scale)
+        self._synthesis = SynthesisConfig(
+            speaker_id=speaker,
+            length_scale=settings.length_scale,
+            noise_scale=settings.noise_scale,
+            noise_w_scale=settings.noise_w_scale,
+        )
         self.sample_rate_hz = config.sample_rate
 
     def synthesize(self, text: str) -> Iterator[AudioFrame]:
