@@ -108,6 +108,7 @@ async def add_message(request: web.Request) -> web.Response:
         )
     except SessionError as err:
         return json_error(400 if err.code == "bad-role" else 409, err.code, err.message)
+    await session.flush()  # the 201 means the turn is in the file
     return _json({"turn_number": message.turn_number, "content": message.content}, status=201)
 
 

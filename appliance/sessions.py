@@ -162,6 +162,10 @@ class Session:
         )  # fmt: skip
         return message
 
+    async def flush(self) -> None:
+        """Wait until everything queued for this call is in the file."""
+        await self.store.drain()
+
     def add_metric(self, name: str, value: float) -> None:
         """Record one measurement of this call (voice_analytics)."""
         self.metrics[name] = value

@@ -12,15 +12,17 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from appliance.appstate import ServerState
 from appliance.config import INSTALL_ROOT, Config, default_config
 from appliance.engines import Engines, build_engines
 from appliance.models import FileState, check_model, load_manifest
+from appliance.service import close_state, open_state
 
 MODELS_DIR = INSTALL_ROOT / "models"
 SPEECH_DIR = INSTALL_ROOT.parent / "shared" / "fixtures" / "speech"
@@ -131,3 +133,14 @@ def linked_models_dir(tmp_path: Path, copied: tuple[str, ...] = ()) -> Path:
             else:
                 dest.symlink_to(MODELS_DIR / file.dest)
     return target
+
+
+@pytest.fixture()
+async def state(config: Config) -> AsyncIterator[ServerState]:
+    """The server's real state (DuckDB file, sessions, hotel, tools) in the test's data dir.
+    The models are not loaded: nothing here needs them."""
+    engines = build_engines(config)
+    opened = await open_state(config, engines)
+    yield opened
+    await close_state(opened)
+    engines.close()

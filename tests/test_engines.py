@@ -39,7 +39,9 @@ async def test_whisper_hears_telephone_audio_at_8_khz(engines: Engines) -> None:
 async def test_piper_speech_is_understood_by_whisper(engines: Engines) -> None:
     # Times are written as the agent writes them ("11 AM"): Piper reads those clearly, while
     # a spelled-out "eleven" is sometimes heard as "a living" by tiny.en.
-    frames = await engines.tts.run(_speak, "Check-out is at 11 AM. Breakfast is served from 6:30 to 10:30.")
+    frames = await engines.tts.run(
+        _speak, "Check-out is at 11 AM. Breakfast is served from 6:30 to 10:30."
+    )
     assert len(frames) == 2  # one frame per sentence, as each is made
     assert frames[0].sample_rate_hz == 22050
     speech = concat(frames)

@@ -21,6 +21,10 @@ def test_ruff_finds_nothing() -> None:
 
 def test_mypy_finds_nothing() -> None:
     result = subprocess.run(
-        [str(BIN / "mypy"), "appliance"], cwd=INSTALL_ROOT, capture_output=True, text=True, check=False
+        [str(BIN / "mypy"), "appliance"],
+        cwd=INSTALL_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout

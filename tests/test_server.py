@@ -10,10 +10,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from appliance.config import Config, ServerSettings, masked
+from appliance.appstate import ServerState
+from appliance.config import Config, ServerSettings
 from appliance.engines import Engines, build_engines
 from appliance.errors import ConfigError
-from appliance.appstate import ServerState
 from appliance.server import create_app, is_loopback
 from appliance.service import check_exposure, close_state, open_state
 
@@ -22,9 +22,11 @@ TOKEN = "in-process-admin-token-abcdef012345"
 
 
 @pytest.fixture()
-async def state(engines: Engines, config: Config) -> AsyncIterator[ServerState]:
+async def state(engines: Engines, config: Config) -> AsyncIterator[ServerState]:  # loaded models
     """The server's real state on a database of the test's own."""
-    settings = dataclasses.replace(config, server=dataclasses.replace(config.server, admin_token=TOKEN))
+    settings = dataclasses.replace(
+        config, server=dataclasses.replace(config.server, admin_token=TOKEN)
+    )
     opened = await open_state(settings, engines)
     opened.phase = "ready"
     yield opened
@@ -50,10 +52,14 @@ async def test_health_is_200_with_every_model_loaded(
     assert set(body) == {"status", "version", "uptime_s", "active_sessions", "models"}
 
 
-async def test_health_is_503_while_loading(state: ServerState, config: Config, aiohttp_client: ClientFactory) -> None:
+async def test_health_is_503_while_loading(
+    state: ServerState, config: Config, aiohttp_client: ClientFactory
+) -> None:
     unloaded = build_engines(config)
     try:
-        client = await aiohttp_client(_app(dataclasses.replace(state, engines=unloaded, phase="loading")))
+        client = await aiohttp_client(
+            _app(dataclasses.replace(state, engines=unloaded, phase="loading"))
+        )
         reply = await client.get("/voice/health")
         assert reply.status == 503
         body = await reply.json()

@@ -7,6 +7,7 @@ come back as a result with ``ok: false``, an error code, and a sentence the agen
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -138,6 +139,11 @@ def check_arguments(spec: ToolSpec, args: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(value, str | int) or isinstance(value, bool):
                 raise ToolError("bad-arguments", f"{spec.name}: {name} must be text, got {value!r}")
             checked[name] = str(value)
+            pattern = properties[name].get("pattern")
+            if pattern and not re.fullmatch(pattern, checked[name]):
+                raise ToolError(
+                    "bad-arguments", f"{spec.name}: {name} {value!r} is not of the form {pattern}"
+                )
             allowed = properties[name].get("enum")
             if allowed and name != "department" and checked[name] not in allowed:
                 raise ToolError(

@@ -179,6 +179,7 @@ async def handle_ivr_menu(ctx: ToolContext, session_id: str, digit: str) -> Resu
         )
         return {
             "ok": False,
+            "error": "not-an-option",
             "say": f"Sorry, {digit or 'that'} is not an option. {options[0].upper()}{options[1:]}.",
         }
     if target in DEPARTMENT_ALIASES:

@@ -1,0 +1,176 @@
+"""Sessions and the DuckDB file: every turn is in the file when it is spoken."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pytest
+
+from appliance import SessionManager
+from appliance.appstate import ServerState
+from appliance.config import Config
+from appliance.engines import build_engines
+from appliance.service import close_state, open_state
+from appliance.sessions import CallStatus, SessionError
+from appliance.store import calls
+from appliance.store.schema import MIGRATIONS
+
+
+def read(
+    config: Config, query: str, params: list[object] | None = None
+) -> list[tuple[object, ...]]:
+    """Read the file as another process would, after the server let go of it."""
+    with duckdb.connect(str(config.paths.database_file), read_only=True) as db:
+        return db.execute(query, params or []).fetchall()
+
+
+async def test_the_old_module_api_writes_each_turn_as_it_is_added(state: ServerState) -> None:
+    manager: SessionManager = state.sessions
+    session = await manager.create_session(
+        channel="phone", caller_id="+15551234567", language="en-US"
+    )
+    session.add_message(role="user", content="I'd like to book a room")
+    session.add_message(
+        role="assistant", content="I'd be happy to help you with that", latency_ms=250
+    )
+    await session.flush()
+    turns = await state.store.read(
+        lambda db: db.execute(
+            "SELECT turn_number, role, content, latency_ms FROM conversation_turns WHERE session_id = ? ORDER BY 1",
+            [session.id],
+        ).fetchall()
+    )
+    assert turns == [
+        (1, "user", "I'd like to book a room", None),
+        (2, "assistant", "I'd be happy to help you with that", 250.0),
+    ]
+    row = await state.store.read(
+        lambda db: db.execute("SELECT status, channel, caller_id FROM voice_calls").fetchall()
+    )
+    assert row == [("active", "phone", "+15551234567")]
+
+
+async def test_ending_a_call_closes_its_row_with_transcript_and_duration(
+    state: ServerState,
+) -> None:
+    session = await state.sessions.create_session(channel="webrtc")
+    session.add_message("user", "What time is breakfast?")
+    session.add_message("assistant", "Breakfast is served from 6:30 AM.")
+    await state.sessions.end_session(session.id, CallStatus.COMPLETED)
+    call = await state.store.read(calls.get_call, session.id)
+    assert call["status"] == "completed"
+    assert call["end_time"] >= call["start_time"] and call["duration_seconds"] >= 0
+    assert (
+        call["transcription"]
+        == "user: What time is breakfast?\nassistant: Breakfast is served from 6:30 AM."
+    )
+    assert [m["metric_name"] for m in call["metrics"]] == ["call_duration_seconds"]
+    assert state.sessions.active() == []
+
+
+async def test_card_numbers_are_redacted_before_the_turn_is_kept(state: ServerState) -> None:
+    session = await state.sessions.create_session(channel="kiosk")
+    message = session.add_message("user", "my card is 4111 1111 1111 1111 expiry 03/27")
+    await session.flush()
+    stored = await state.store.read(
+        lambda db: db.execute("SELECT content FROM conversation_turns").fetchall()
+    )
+    assert "4111" not in message.content and "4111" not in stored[0][0]
+    assert "03/27" not in stored[0][0]
+
+
+async def test_bad_channel_role_or_ended_session_are_named(state: ServerState) -> None:
+    with pytest.raises(SessionError, match="unknown channel 'fax'"):
+        await state.sessions.create_session(channel="fax")
+    session = await state.sessions.create_session(channel="phone")
+    with pytest.raises(SessionError, match="unknown message role 'robot'"):
+        session.add_message("robot", "beep")
+    await state.sessions.end_session(session.id, CallStatus.ABANDONED)
+    with pytest.raises(SessionError, match="has ended"):
+        session.add_message("user", "hello?")
+    with pytest.raises(SessionError, match="no live session"):
+        state.sessions.get(session.id)
+
+
+async def test_shutdown_ends_live_calls_as_interrupted_and_refuses_new_ones(config: Config) -> None:
+    engines = build_engines(config)
+    state = await open_state(config, engines)
+    session = await state.sessions.create_session(channel="phone", caller_id="+15550001111")
+    session.add_message("user", "hello")
+    await close_state(state)
+    engines.close()
+    assert read(config, "SELECT status, error_code FROM voice_calls") == [
+        ("interrupted", "server-shutdown")
+    ]
+    with pytest.raises(SessionError, match="shutting down"):
+        await state.sessions.create_session(channel="phone")
+
+
+async def test_calls_left_active_by_a_dead_process_are_marked_interrupted_at_start(
+    config: Config,
+) -> None:
+    engines = build_engines(config)
+    first = await open_state(config, engines)
+    session = await first.sessions.create_session(channel="phone")
+    session.add_message("user", "I need a room")
+    await session.flush()
+    # Simulate the crash: close the file without ending the session.
+    first.sessions._sessions.clear()
+    await close_state(first)
+    second = await open_state(config, engines)
+    call = await second.store.read(calls.get_call, session.id)
+    await close_state(second)
+    engines.close()
+    assert call["status"] == "interrupted" and call["error_code"] == "process-died"
+    assert call["end_time"] == call["turns"][-1]["timestamp"]
+    assert call["transcription"] == "user: I need a room"
+
+
+async def test_migrations_are_versioned_and_applied_once(
+    state: ServerState, config: Config
+) -> None:
+    versions = await state.store.read(
+        lambda db: db.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
+    )
+    assert [v for (v,) in versions] == [m[0] for m in MIGRATIONS]
+    await close_state(state)
+    reopened = await open_state(config, state.engines)  # a second start applies nothing again
+    again = await reopened.store.read(
+        lambda db: db.execute("SELECT count(*) FROM schema_migrations").fetchone()
+    )
+    await close_state(reopened)
+    assert again == (len(MIGRATIONS),)
+
+
+async def test_purge_and_erase_report_what_they_removed(state: ServerState, config: Config) -> None:
+    old = await state.sessions.create_session(channel="phone", caller_id="+15550002222")
+    old.add_message("user", "old call")
+    await state.sessions.end_session(old.id)
+    recording = config.paths.data_dir / "recordings" / f"{old.id}.wav"
+    recording.parent.mkdir(parents=True)
+    recording.write_bytes(b"RIFF")
+    await state.store.write(calls.update_call, old.id, {"recording_url": str(recording)})
+    await state.store.write(
+        lambda db: db.execute(
+            "UPDATE voice_calls SET start_time = ? WHERE session_id = ?",
+            [datetime.now(UTC) - timedelta(days=120), old.id],
+        )
+    )
+    recent = await state.sessions.create_session(channel="phone", caller_id="+15550002222")
+    recent.add_message("user", "recent call")
+    await state.toolbox.execute(
+        "record_voice_note", session_id=recent.id, note="wants a quiet room"
+    )
+    await state.sessions.end_session(recent.id)
+
+    report = await state.records.purge(datetime.now(UTC) - timedelta(days=90))
+    assert report["calls"] == 1 and report["turns"] == 1 and report["recordings"] == 1
+    assert not recording.exists()
+
+    report = await state.records.erase("+15550002222")
+    assert report["calls"] == 1 and report["turns"] == 1 and report["notes"] == 1
+    left = await state.store.read(
+        lambda db: db.execute("SELECT count(*) FROM voice_calls").fetchone()
+    )
+    assert left == (0,)
