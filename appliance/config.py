@@ -112,6 +112,7 @@ class RecordingSettings:
     storage: Literal["local", "s3"] = "local"
     s3_bucket: str = ""
     s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
     aws_access_key_id: str = _secret()
     aws_secret_access_key: str = _secret()
 

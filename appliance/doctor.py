@@ -11,7 +11,7 @@ from enum import Enum
 from pathlib import Path
 
 from appliance.config import Config
-from appliance.errors import ModelError
+from appliance.errors import ConfigError, ModelError
 from appliance.models import FileState, bundled_model_at, check_model
 from appliance.store.access import running_appliance, server_url_for
 
@@ -39,6 +39,7 @@ def run_checks(config: Config, config_problem: str | None = None) -> list[Check]
     else:
         sources = ", ".join(config.sources) or "built-in defaults"
         checks.append(Check("config", Status.OK, f"loaded from {sources}"))
+    checks.append(_hotel(config))
     checks.append(_packages())
     checks += [_model(config, role) for role in ("stt", "llm", "tts")]
     checks.append(_port(config.server.host, config.server.port))
@@ -53,6 +54,19 @@ def _python() -> Check:
     # The package needs 3.11, so reaching this line already proves the version is enough.
     version = ".".join(map(str, sys.version_info[:3]))
     return Check("python", Status.OK, f"Python {version} at {sys.executable}")
+
+
+def _hotel(config: Config) -> Check:
+    from appliance.hotel.model import load_hotel
+
+    try:
+        hotel = load_hotel(config.paths.hotel_file)
+    except ConfigError as err:
+        return Check("hotel file", Status.FAIL, err.message, "correct the named entries")
+    rooms = sum(r.count for r in hotel.room_types)
+    return Check(
+        "hotel file", Status.OK, f"{hotel.name}: {len(hotel.room_types)} room types, {rooms} rooms"
+    )
 
 
 def _packages() -> Check:

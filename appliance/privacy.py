@@ -98,6 +98,18 @@ def contains_card_number(text: str) -> bool:
     return bool(_card_spans(text))
 
 
+def reads_out_card_digits(text: str) -> bool:
+    """A whole card number, or a long run of digits that could be part of one (callers give
+    card numbers in pieces)."""
+    if _card_spans(text):
+        return True
+    for run in _RUN_RE.finditer(text):
+        units = _digits_of(list(_UNIT_RE.finditer(run.group(0))))
+        if sum(len(u[2]) for u in units) >= 8:
+            return True
+    return False
+
+
 def redact(text: str) -> str:
     """``text`` with every card number, and a security code or expiry near one, removed."""
     spans = _card_spans(text)

@@ -21,7 +21,8 @@ from appliance.server import create_app, is_loopback
 from appliance.sessions import CallStatus, SessionManager
 from appliance.store import calls
 from appliance.store.database import Connection, Store
-from appliance.store.records import CallRecords
+from appliance.store.recordings import Recordings, open_recordings
+from appliance.store.records import CallRecords, storages
 from appliance.tools import install_toolbox
 from appliance.tools.context import ToolContext
 from appliance.tools.registry import Toolbox
@@ -49,7 +50,10 @@ async def open_state(config: Config, engines: Engines) -> ServerState:
     hotel = load_hotel(config.paths.hotel_file)
     store = Store(config.paths.database_file)
     await store.open(on_open=_close_crashed_calls)
-    sessions = SessionManager(store)
+    recordings = open_recordings(config.recording, config.paths.data_dir)
+    if recordings is not None:
+        await _finish_crashed_recordings(store, recordings)
+    sessions = SessionManager(store, recordings)
     reservations = LocalReservations(store, hotel)
     toolbox = Toolbox(ToolContext(sessions, store, hotel, reservations, config.departments))
     install_toolbox(toolbox)
@@ -61,7 +65,7 @@ async def open_state(config: Config, engines: Engines) -> ServerState:
         sessions=sessions,
         toolbox=toolbox,
         reservations=reservations,
-        records=CallRecords(store, config.paths.data_dir / "recordings"),
+        records=CallRecords(store, storages(recordings, config.paths.data_dir)),
     )
 
 
@@ -72,6 +76,23 @@ def _close_crashed_calls(db: Connection) -> None:
             "%d call(s) were cut off when the appliance last stopped; marked interrupted: %s",
             len(interrupted), ", ".join(interrupted),
         )  # fmt: skip
+
+
+async def _finish_crashed_recordings(store: Store, recordings: Recordings) -> None:
+    urls = await store.read(
+        lambda db: dict(
+            db.execute(
+                "SELECT session_id, recording_url FROM voice_calls WHERE recording_url IS NOT NULL"
+            ).fetchall()
+        )
+    )
+    try:
+        finished = await asyncio.to_thread(recordings.recover, urls)
+    except StoreError as err:
+        _LOGGER.error("recordings left by the last run could not be stored: %s", err.message)
+        return
+    if finished:
+        _LOGGER.warning("finished %d recording(s) of calls cut off by the last stop", len(finished))
 
 
 async def close_state(state: ServerState) -> None:

@@ -10,6 +10,7 @@ The API is the one the hotel's earlier voice module documented::
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -18,10 +19,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from appliance.errors import ApplianceError
-from appliance.privacy import redact
+from appliance.audio.frames import AudioFrame
+from appliance.audio.recording import CALLER, CallRecorder
+from appliance.errors import ApplianceError, StoreError
+from appliance.privacy import reads_out_card_digits, redact
 from appliance.store import calls
 from appliance.store.database import Store
+from appliance.store.recordings import Recordings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -125,7 +129,10 @@ class Session:
     tools: list[ToolRun] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
     reservation_id: str | None = None
+    recorder: CallRecorder | None = field(default=None, repr=False)
+    recording_url: str | None = None
     _started_monotonic: float = field(default_factory=time.monotonic, repr=False)
+    _last_user_turn_ms: float = field(default=0.0, repr=False)
 
     @property
     def active(self) -> bool:
@@ -145,6 +152,8 @@ class Session:
             )
         if not self.active:
             raise SessionError("session-ended", f"session {self.id} has ended ({self.status})")
+        if role == "user":
+            self._keep_card_out_of_the_recording(content)
         message = Message(
             turn_number=len(self.messages) + 1,
             role=role,
@@ -161,6 +170,26 @@ class Session:
             what=f"turn {message.turn_number} of {self.id}",
         )  # fmt: skip
         return message
+
+    def record(self, side: int, frame: AudioFrame, at_ms: float | None = None) -> None:
+        """Add audio to the call's recording, if it is recorded (side: CALLER or AGENT)."""
+        if self.recorder is not None:
+            self.recorder.add(side, frame, at_ms)
+
+    @property
+    def elapsed_ms(self) -> float:
+        return (time.monotonic() - self._started_monotonic) * 1000
+
+    def _keep_card_out_of_the_recording(self, said: str) -> None:
+        # The words arrive after the audio, so the pause is applied backwards: the caller's
+        # side is silenced from where it stood at their previous turn, which holds the utterance.
+        if self.recorder is None:
+            return
+        now = self.recorder.position_ms(CALLER)
+        if reads_out_card_digits(said):
+            self.recorder.blank(CALLER, self._last_user_turn_ms, now)
+            _LOGGER.info("caller gave card digits; that stretch of the recording is silenced")
+        self._last_user_turn_ms = now
 
     async def flush(self) -> None:
         """Wait until everything queued for this call is in the file."""
@@ -225,8 +254,9 @@ class Session:
 class SessionManager:
     """Creates, finds and ends sessions; the single owner of the live-session table."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, recordings: Recordings | None = None) -> None:
         self.store = store
+        self.recordings = recordings
         self._sessions: dict[str, Session] = {}
         #: False once the server is stopping: new calls are turned away.
         self.accepting = True
@@ -270,6 +300,13 @@ class SessionManager:
             calls.insert_call,
             calls.CallRow(session_id, channel, caller_id, direction, language, session.started_at),
         )
+        if self.recordings is not None:
+            session.recorder, session.recording_url = self.recordings.start(
+                session_id, session.started_at
+            )
+            await self.store.write(
+                calls.update_call, session_id, {"recording_url": session.recording_url}
+            )
         self._sessions[session_id] = session
         _LOGGER.info("session started on %s", channel, extra={"session_id": session_id})
         return session
@@ -313,11 +350,22 @@ class SessionManager:
         await self.store.write(
             calls.finish_call, session_id, str(status), session.ended_at, error_code
         )
+        await self._finish_recording(session)
         _LOGGER.info(
             "session ended %s after %.1f s and %d turns", status, session.duration_s, len(session.messages),
             extra={"session_id": session_id},
         )  # fmt: skip
         return session
+
+    async def _finish_recording(self, session: Session) -> None:
+        recorder, session.recorder = session.recorder, None
+        if recorder is None or self.recordings is None or session.recording_url is None:
+            return
+        try:
+            await asyncio.to_thread(self.recordings.finish, recorder, session.recording_url)
+        except StoreError as err:
+            # The call row stays; the raw file stays for the next start to finish and retry.
+            _LOGGER.error("recording of %s not stored: %s", session.id, err.message)
 
     async def end_all(self, status: CallStatus, error_code: str | None = None) -> int:
         ids = list(self._sessions)

@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from appliance.config import Config
+from appliance.config import Config, RecordingSettings
 from appliance.errors import StoreError
 from appliance.store import calls, records
 from appliance.store.database import connect
+from appliance.store.recordings import Recordings, open_recordings
 from appliance.store.schema import migrate
 
 
@@ -131,9 +132,10 @@ class ServerAccess:
 class FileAccess:
     """The DuckDB file, opened by this process because no server holds it."""
 
-    def __init__(self, database_file: Path, recordings_dir: Path) -> None:
+    def __init__(self, database_file: Path, recording: RecordingSettings, data_dir: Path) -> None:
         self._file = database_file
-        self._recordings = recordings_dir
+        self._recording = recording
+        self._data_dir = data_dir
         self.where = f"from {database_file} (no appliance server is running)"
 
     def _run(self, fn: Any, *args: Any) -> Any:
@@ -157,10 +159,13 @@ class FileAccess:
 
     def purge(self, older_than_days: int) -> dict[str, Any]:
         older_than = datetime.now(UTC) - timedelta(days=older_than_days)
-        return dict(self._run(records.purge, older_than, self._recordings))
+        return dict(self._run(records.purge, older_than, self._storages()))
 
     def erase(self, caller: str) -> dict[str, Any]:
-        return dict(self._run(records.erase, caller, self._recordings))
+        return dict(self._run(records.erase, caller, self._storages()))
+
+    def _storages(self) -> list[Recordings]:
+        return records.storages(open_recordings(self._recording, self._data_dir), self._data_dir)
 
     def reservations(self) -> list[dict[str, Any]]:
         def rows(db: Any) -> list[dict[str, Any]]:
@@ -203,4 +208,4 @@ def open_access(config: Config) -> RecordsAccess:
     base_url = server_url(config)
     if running_appliance(base_url) is not None:
         return ServerAccess(base_url, config.server.admin_token)
-    return FileAccess(config.paths.database_file, config.paths.data_dir / "recordings")
+    return FileAccess(config.paths.database_file, config.recording, config.paths.data_dir)

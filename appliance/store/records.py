@@ -6,65 +6,63 @@ import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from appliance.store import calls
 from appliance.store.database import Connection, Store
+from appliance.store.recordings import LocalRecordings, Recordings
 
 _LOGGER = logging.getLogger(__name__)
 
 
-def remove_local_recordings(urls: list[str], recordings_dir: Path) -> tuple[int, list[str]]:
-    """Delete the recording files under ``recordings_dir`` that ``urls`` point at. Returns how
-    many were removed and the URLs left alone (not local, or outside the directory)."""
+def remove_recordings(urls: list[str], where: list[Recordings]) -> tuple[int, list[str]]:
+    """Delete each recording from the storage it belongs to. Returns how many were removed
+    and the URLs no configured storage owns (left alone)."""
     removed, kept = 0, []
-    root = recordings_dir.resolve()
     for url in urls:
-        parsed = urlparse(url)
-        path = Path(parsed.path) if parsed.scheme in ("", "file") else None
-        if path is None or not path.resolve().is_relative_to(root):
-            kept.append(url)
-            continue
-        try:
-            path.unlink()
+        if any(storage.delete(url) for storage in where):
             removed += 1
-        except FileNotFoundError:
-            pass
+        else:
+            kept.append(url)
     return removed, kept
 
 
-def purge(db: Connection, older_than: datetime, recordings_dir: Path) -> dict[str, Any]:
-    report = calls.purge_calls(db, older_than)
-    return _finish(report, recordings_dir)
+def purge(db: Connection, older_than: datetime, where: list[Recordings]) -> dict[str, Any]:
+    return _finish(calls.purge_calls(db, older_than), where)
 
 
-def erase(db: Connection, caller: str, recordings_dir: Path) -> dict[str, Any]:
-    report = calls.erase_caller(db, caller)
-    return _finish(report, recordings_dir)
+def erase(db: Connection, caller: str, where: list[Recordings]) -> dict[str, Any]:
+    return _finish(calls.erase_caller(db, caller), where)
 
 
-def _finish(report: dict[str, Any], recordings_dir: Path) -> dict[str, Any]:
-    removed, kept = remove_local_recordings(report.pop("recordings"), recordings_dir)
+def _finish(report: dict[str, Any], where: list[Recordings]) -> dict[str, Any]:
+    removed, kept = remove_recordings(report.pop("recordings"), where)
     report["recordings"] = removed
     report["recordings_elsewhere"] = kept
     return report
 
 
+def storages(recordings: Recordings | None, data_dir: Path) -> list[Recordings]:
+    """Where recordings may be: the configured storage, and always the local directory (a
+    hotel that switched to S3, or stopped recording, still has its older files)."""
+    local = LocalRecordings(data_dir / "recordings")
+    return [recordings, local] if recordings is not None else [local]
+
+
 class CallRecords:
     """Purge and erase on the running server's writer thread."""
 
-    def __init__(self, store: Store, recordings_dir: Path) -> None:
+    def __init__(self, store: Store, where: list[Recordings]) -> None:
         self._store = store
-        self.recordings_dir = recordings_dir
+        self._where = where
 
     async def purge(self, older_than: datetime) -> dict[str, Any]:
-        report = await self._store.write(purge, older_than, self.recordings_dir)
+        report = await self._store.write(purge, older_than, self._where)
         _LOGGER.info(
             "purged calls older than %s", older_than.isoformat(), extra={"removed": report}
         )
         return report
 
     async def erase(self, caller: str) -> dict[str, Any]:
-        report = await self._store.write(erase, caller, self.recordings_dir)
+        report = await self._store.write(erase, caller, self._where)
         _LOGGER.info("erased the records of one caller", extra={"removed": report})
         return report

@@ -1,0 +1,129 @@
+"""Call recordings: both directions written to disk as they happen, mixed into one WAV at the end.
+
+While the call runs, the caller and the agent go to the two channels of a raw 16-bit stereo
+file, each sample at the position of the moment it was heard or played, so the two sides
+stay time-aligned whatever the channels' frame timing. A span can be blanked afterwards
+(the utterance in which a card number was given). When the call ends, the two sides are
+mixed into a mono WAV. A raw file left by a crash is finished at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import wave
+from pathlib import Path
+
+import numpy as np
+import soxr
+
+from appliance.audio.frames import AudioFrame
+
+_LOGGER = logging.getLogger(__name__)
+
+RECORDING_RATE_HZ = 16000
+_CHANNELS = 2
+_FRAME_BYTES = 2 * _CHANNELS
+CALLER, AGENT = 0, 1
+RAW_SUFFIX = ".raw"
+
+
+class CallRecorder:
+    """Records one call. Not thread-safe: the call's own task feeds it."""
+
+    def __init__(self, raw_path: Path, rate_hz: int = RECORDING_RATE_HZ) -> None:
+        self.raw_path = raw_path
+        self.rate_hz = rate_hz
+        raw_path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(raw_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o640)
+        self._resamplers: dict[int, tuple[int, soxr.ResampleStream]] = {}
+        self._next_ms = [0.0, 0.0]
+
+    def add(self, side: int, frame: AudioFrame, at_ms: float | None = None) -> None:
+        """Write ``frame`` on ``side`` (CALLER or AGENT) starting ``at_ms`` into the call; by
+        default right after that side's previous frame."""
+        start_ms = self._next_ms[side] if at_ms is None else at_ms
+        samples = self._resample(side, frame)
+        self._write(side, round(start_ms * self.rate_hz / 1000), samples)
+        self._next_ms[side] = start_ms + 1000 * len(samples) / self.rate_hz
+
+    def position_ms(self, side: int) -> float:
+        """Where the next frame of ``side`` goes by default: the end of what it has so far."""
+        return self._next_ms[side]
+
+    def _resample(self, side: int, frame: AudioFrame) -> np.ndarray:
+        if frame.sample_rate_hz == self.rate_hz:
+            return frame.samples()
+        # One stream per side: resampling frame by frame without state clicks.
+        current = self._resamplers.get(side)
+        if current is None or current[0] != frame.sample_rate_hz:
+            self._flush(side)
+            stream = soxr.ResampleStream(frame.sample_rate_hz, self.rate_hz, 1, dtype="int16")
+            current = self._resamplers[side] = (frame.sample_rate_hz, stream)
+        return np.asarray(current[1].resample_chunk(frame.samples()), dtype="<i2")
+
+    def _flush(self, side: int) -> None:
+        """Write what a side's resampler still holds (its filter delay)."""
+        current = self._resamplers.pop(side, None)
+        if current is not None:
+            tail = current[1].resample_chunk(np.zeros(0, dtype="<i2"), last=True)
+            tail = np.asarray(tail, dtype="<i2")
+            self._write(side, round(self._next_ms[side] * self.rate_hz / 1000), tail)
+            self._next_ms[side] += 1000 * len(tail) / self.rate_hz
+
+    def _write(self, side: int, first_sample: int, samples: np.ndarray) -> None:
+        if not len(samples):
+            return
+        offset = first_sample * _FRAME_BYTES
+        existing = os.pread(self._fd, len(samples) * _FRAME_BYTES, offset)
+        block = np.zeros((len(samples), _CHANNELS), dtype="<i2")
+        have = len(existing) // _FRAME_BYTES
+        if have:
+            block[:have] = np.frombuffer(existing[: have * _FRAME_BYTES], dtype="<i2").reshape(
+                -1, _CHANNELS
+            )
+        block[:, side] = samples
+        os.pwrite(self._fd, block.tobytes(), offset)
+
+    def blank(self, side: int, start_ms: float, end_ms: float) -> None:
+        """Silence ``side`` between two moments (already written audio included)."""
+        # What the side's resampler still holds is audio from before now: drop it too.
+        self._resamplers.pop(side, None)
+        first = max(0, round(start_ms * self.rate_hz / 1000))
+        last = round(end_ms * self.rate_hz / 1000)
+        length = os.fstat(self._fd).st_size // _FRAME_BYTES
+        last = min(last, length)
+        if last > first:
+            self._write(side, first, np.zeros(last - first, dtype="<i2"))
+
+    def close(self) -> None:
+        """Stop writing; the raw file stays until it is mixed and stored."""
+        if self._fd >= 0:
+            for side in list(self._resamplers):
+                self._flush(side)
+            os.close(self._fd)
+            self._fd = -1
+
+    def finish(self, wav_path: Path) -> Path:
+        """Mix both sides into a mono WAV at ``wav_path`` and remove the raw file."""
+        self.close()
+        return finish_raw(self.raw_path, wav_path, self.rate_hz)
+
+
+def finish_raw(
+    raw_path: Path, wav_path: Path, rate_hz: int = RECORDING_RATE_HZ, remove_raw: bool = True
+) -> Path:
+    stereo = np.fromfile(raw_path, dtype="<i2")
+    stereo = stereo[: len(stereo) - len(stereo) % _CHANNELS].reshape(-1, _CHANNELS).astype(np.int32)
+    mixed = np.clip(stereo.sum(axis=1), -32768, 32767).astype("<i2")
+    wav_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = wav_path.with_name(wav_path.name + ".partial")
+    with wave.open(str(partial), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate_hz)
+        out.writeframes(mixed.tobytes())
+    os.replace(partial, wav_path)
+    if remove_raw:
+        raw_path.unlink(missing_ok=True)
+    return wav_path

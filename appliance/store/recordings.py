@@ -1,0 +1,163 @@
+"""Where finished call recordings go: WAV files under the data dir, or an S3 bucket (AWS or an
+S3-compatible store on the premises, through boto3)."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+from appliance.audio.recording import RAW_SUFFIX, CallRecorder, finish_raw
+from appliance.config import RecordingSettings
+from appliance.errors import StoreError
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class Recordings(Protocol):
+    """Starts recorders and keeps what they finish."""
+
+    def start(self, session_id: str, started_at: datetime) -> tuple[CallRecorder, str]:
+        """A recorder for a new call and the URL its recording will have."""
+        ...
+
+    def finish(self, recorder: CallRecorder, url: str) -> str:
+        """Mix and store a finished call's recording (blocking); returns its URL."""
+        ...
+
+    def delete(self, url: str) -> bool:
+        """Remove one recording; False if it is not one of ours."""
+        ...
+
+    def recover(self, url_of: dict[str, str]) -> list[str]:
+        """Finish the raw files a crash left behind (session id -> recording URL)."""
+        ...
+
+
+def _key(session_id: str, started_at: datetime) -> str:
+    return f"{started_at:%Y/%m/%d}/{session_id}.wav"
+
+
+class LocalRecordings:
+    """WAV files under ``<data dir>/recordings``; a call's raw file lives in ``.live`` meanwhile."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.live = directory / ".live"
+
+    def start(self, session_id: str, started_at: datetime) -> tuple[CallRecorder, str]:
+        return CallRecorder(self.live / f"{session_id}{RAW_SUFFIX}"), str(
+            self.directory / _key(session_id, started_at)
+        )
+
+    def finish(self, recorder: CallRecorder, url: str) -> str:
+        return str(recorder.finish(Path(url)))
+
+    def delete(self, url: str) -> bool:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("", "file"):
+            return False
+        path = Path(parsed.path).resolve()
+        if not path.is_relative_to(self.directory.resolve()):
+            return False
+        path.unlink(missing_ok=True)
+        return True
+
+    def recover(self, url_of: dict[str, str]) -> list[str]:
+        finished = []
+        for raw in sorted(self.live.glob(f"*{RAW_SUFFIX}")):
+            url = url_of.get(raw.stem)
+            if url is None:
+                _LOGGER.warning("raw recording %s belongs to no known call; left in place", raw)
+                continue
+            finish_raw(raw, Path(url))
+            finished.append(url)
+        return finished
+
+
+class S3Recordings:
+    """Uploads each finished WAV to ``s3://bucket/recordings/YYYY/MM/DD/<call>.wav``."""
+
+    def __init__(self, settings: RecordingSettings, work_dir: Path) -> None:
+        import boto3  # only hotels that record to S3 need it loaded
+
+        if not settings.s3_bucket:
+            raise StoreError(
+                "s3-not-configured", "recording.storage is s3 but S3_RECORDINGS_BUCKET is not set"
+            )
+        options: dict[str, Any] = {"region_name": settings.s3_region}
+        if settings.s3_endpoint_url:
+            options["endpoint_url"] = settings.s3_endpoint_url
+        if settings.aws_access_key_id:
+            options["aws_access_key_id"] = settings.aws_access_key_id
+            options["aws_secret_access_key"] = settings.aws_secret_access_key
+        self._client = boto3.client("s3", **options)
+        self.bucket = settings.s3_bucket
+        self.live = work_dir / ".live"
+
+    def _split(self, url: str) -> tuple[str, str] | None:
+        parsed = urlparse(url)
+        if parsed.scheme != "s3" or parsed.netloc != self.bucket:
+            return None
+        return parsed.netloc, parsed.path.lstrip("/")
+
+    def start(self, session_id: str, started_at: datetime) -> tuple[CallRecorder, str]:
+        url = f"s3://{self.bucket}/recordings/{_key(session_id, started_at)}"
+        return CallRecorder(self.live / f"{session_id}{RAW_SUFFIX}"), url
+
+    def _upload(self, wav: Path, url: str) -> None:
+        target = self._split(url)
+        if target is None:
+            raise StoreError("s3-bad-url", f"{url} is not in bucket {self.bucket}")
+        try:
+            self._client.upload_file(
+                str(wav), target[0], target[1], ExtraArgs={"ContentType": "audio/wav"}
+            )
+        except Exception as err:  # botocore raises ClientError, EndpointConnectionError, ...
+            raise StoreError(
+                "s3-upload-failed", f"could not upload the recording to {url}: {err}"
+            ) from err
+
+    def _mix_and_upload(self, raw: Path, url: str) -> None:
+        # The raw file is removed only once the bucket has the recording.
+        with tempfile.TemporaryDirectory(prefix="appliance-recording-") as tmp:
+            self._upload(finish_raw(raw, Path(tmp) / "call.wav", remove_raw=False), url)
+        raw.unlink(missing_ok=True)
+
+    def finish(self, recorder: CallRecorder, url: str) -> str:
+        recorder.close()
+        self._mix_and_upload(recorder.raw_path, url)
+        return url
+
+    def delete(self, url: str) -> bool:
+        target = self._split(url)
+        if target is None:
+            return False
+        try:
+            self._client.delete_object(Bucket=target[0], Key=target[1])
+        except Exception as err:
+            raise StoreError("s3-delete-failed", f"could not delete {url}: {err}") from err
+        return True
+
+    def recover(self, url_of: dict[str, str]) -> list[str]:
+        finished = []
+        for raw in sorted(self.live.glob(f"*{RAW_SUFFIX}")):
+            url = url_of.get(raw.stem)
+            if url is None:
+                continue
+            self._mix_and_upload(raw, url)
+            finished.append(url)
+        return finished
+
+
+def open_recordings(settings: RecordingSettings, data_dir: Path) -> Recordings | None:
+    """The configured recording storage, or None when recording is off."""
+    if not settings.enabled:
+        return None
+    directory = data_dir / "recordings"
+    if settings.storage == "s3":
+        return S3Recordings(settings, directory)
+    return LocalRecordings(directory)

@@ -1,0 +1,175 @@
+"""Call recordings: both sides time-aligned in one WAV, card digits silenced, crashes recovered,
+local files or an S3 bucket (a real S3 endpoint on loopback)."""
+
+from __future__ import annotations
+
+import dataclasses
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import numpy as np
+import pytest
+from conftest import SPEECH_DIR, free_port
+from faster_whisper import decode_audio
+from moto.server import ThreadedMotoServer
+
+from appliance.audio.frames import AudioFrame
+from appliance.audio.recording import AGENT, CALLER
+from appliance.config import Config, RecordingSettings
+from appliance.engines import build_engines
+from appliance.service import close_state, open_state
+from appliance.sessions import CallStatus
+from appliance.store import calls
+
+PHONE_RATE_HZ = 8000
+FRAME_MS = 20
+
+
+def phone_frames(seconds: float) -> list[AudioFrame]:
+    """Real speech as a phone caller is heard: 8 kHz, 20 ms frames."""
+    samples = decode_audio(str(SPEECH_DIR / "jfk.flac"), sampling_rate=PHONE_RATE_HZ)[
+        : int(seconds * PHONE_RATE_HZ)
+    ]
+    whole = AudioFrame.from_float(samples, PHONE_RATE_HZ)
+    step = PHONE_RATE_HZ * FRAME_MS // 1000 * 2
+    return [
+        AudioFrame(whole.pcm[i : i + step], PHONE_RATE_HZ) for i in range(0, len(whole.pcm), step)
+    ]
+
+
+def tone(seconds: float, rate_hz: int = 22050, freq_hz: float = 440.0) -> AudioFrame:
+    t = np.arange(int(seconds * rate_hz)) / rate_hz
+    return AudioFrame.from_float(0.3 * np.sin(2 * np.pi * freq_hz * t), rate_hz)
+
+
+def rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    with wave.open(str(path)) as wav:
+        assert wav.getnchannels() == 1 and wav.getsampwidth() == 2
+        return np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2"), wav.getframerate()
+
+
+def recording_config(config: Config, **settings: str) -> Config:
+    return dataclasses.replace(config, recording=RecordingSettings(enabled=True, **settings))  # type: ignore[arg-type]
+
+
+def span(samples: np.ndarray, rate: int, start_s: float, end_s: float) -> np.ndarray:
+    return samples[int(start_s * rate) : int(end_s * rate)]
+
+
+async def test_both_sides_are_mixed_time_aligned_into_one_wav(config: Config) -> None:
+    settings = recording_config(config)
+    engines = build_engines(settings)
+    state = await open_state(settings, engines)
+    session = await state.sessions.create_session(channel="phone", caller_id="+15550101010")
+    for frame in phone_frames(2.0):  # the caller speaks for 2 s
+        session.record(CALLER, frame)
+    session.record(AGENT, tone(1.0), at_ms=3000)  # the agent answers from 3 s to 4 s
+    await state.sessions.end_session(session.id)
+    call = await state.store.read(calls.get_call, session.id)
+    await close_state(state)
+    engines.close()
+
+    path = Path(call["recording_url"])
+    assert path.is_file() and path.is_relative_to(settings.paths.data_dir / "recordings")
+    samples, rate = read_wav(path)
+    assert rate == 16000
+    assert len(samples) == pytest.approx(4.0 * rate, abs=rate * 0.05)
+    speech, gap, answer = (
+        rms(span(samples, rate, 0.2, 1.9)),
+        rms(span(samples, rate, 2.1, 2.9)),
+        rms(span(samples, rate, 3.1, 3.9)),
+    )
+    assert speech > 300 and answer > 3000 and gap < 50
+    assert not list((settings.paths.data_dir / "recordings" / ".live").glob("*.raw"))
+
+
+async def test_the_utterance_with_a_card_number_is_silenced(config: Config) -> None:
+    settings = recording_config(config)
+    engines = build_engines(settings)
+    state = await open_state(settings, engines)
+    session = await state.sessions.create_session(channel="phone")
+    frames = phone_frames(3.0)
+    for frame in frames[:50]:  # one second of an ordinary question
+        session.record(CALLER, frame)
+    session.add_message("user", "I'd like to pay now.")
+    for frame in frames[50:]:  # then the card number is read out
+        session.record(CALLER, frame)
+    session.add_message(
+        "user", "It's four one one one, one one one one, one one one one, one one one one."
+    )
+    await state.sessions.end_session(session.id)
+    call = await state.store.read(calls.get_call, session.id)
+    await close_state(state)
+    engines.close()
+
+    samples, rate = read_wav(Path(call["recording_url"]))
+    assert rms(span(samples, rate, 0.2, 0.9)) > 300  # before the turn: kept
+    card_part = span(samples, rate, 1.0, 3.0)
+    assert len(card_part) and rms(card_part) == 0.0
+    assert "4111" not in call["turns"][1]["content"]
+
+
+async def test_a_recording_cut_off_by_a_crash_is_finished_at_the_next_start(config: Config) -> None:
+    settings = recording_config(config)
+    engines = build_engines(settings)
+    first = await open_state(settings, engines)
+    session = await first.sessions.create_session(channel="webrtc")
+    for frame in phone_frames(1.0):
+        session.record(CALLER, frame)
+    session.recorder.close()  # type: ignore[union-attr]  # the process dies: nothing is finished
+    first.sessions._sessions.clear()
+    await close_state(first)
+    second = await open_state(settings, engines)
+    call = await second.store.read(calls.get_call, session.id)
+    await close_state(second)
+    engines.close()
+    assert call["status"] == "interrupted"
+    samples, rate = read_wav(Path(call["recording_url"]))
+    assert len(samples) == pytest.approx(rate, abs=rate * 0.05) and rms(samples) > 300
+
+
+@pytest.fixture()
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 HTTP endpoint on loopback (moto's server), standing in for the hotel's store."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+async def test_recordings_go_to_an_s3_bucket_and_erase_removes_them(
+    config: Config, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
+    client.create_bucket(Bucket="hotel-calls")
+    settings = recording_config(
+        config, storage="s3", s3_bucket="hotel-calls", s3_endpoint_url=s3_endpoint,
+        aws_access_key_id="test", aws_secret_access_key="test",
+    )  # fmt: skip
+    engines = build_engines(settings)
+    state = await open_state(settings, engines)
+    session = await state.sessions.create_session(channel="phone", caller_id="+15552223333")
+    for frame in phone_frames(1.0):
+        session.record(CALLER, frame)
+    await state.sessions.end_session(session.id, CallStatus.COMPLETED)
+    url = (await state.store.read(calls.get_call, session.id))["recording_url"]
+    assert url.startswith("s3://hotel-calls/recordings/") and url.endswith(f"{session.id}.wav")
+    key = url.removeprefix("s3://hotel-calls/")
+    head = client.head_object(Bucket="hotel-calls", Key=key)
+    assert head["ContentLength"] > 30000 and head["ContentType"] == "audio/wav"
+
+    report = await state.records.erase("+15552223333")
+    await close_state(state)
+    engines.close()
+    assert report["recordings"] == 1 and report["recordings_elsewhere"] == []
+    assert client.list_objects_v2(Bucket="hotel-calls").get("KeyCount", 0) == 0
