@@ -9,6 +9,7 @@ from typing import Any, Literal
 from aiohttp import web
 
 from appliance.config import ServerSettings
+from appliance.dialogue.agent import HotelAgent
 from appliance.engines import Engines
 from appliance.hotel.reservations import PropertySystem
 from appliance.sessions import SessionManager
@@ -32,6 +33,7 @@ class ServerState:
     toolbox: Toolbox
     reservations: PropertySystem
     records: CallRecords
+    agent: HotelAgent
     phase: Phase = "loading"
     started_monotonic: float = field(default_factory=time.monotonic)
 

@@ -7,6 +7,7 @@ could not start (address in use).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
@@ -550,6 +551,135 @@ def reservations_list(as_json: JsonOption = False, config: ConfigOption = None) 
         _add_row(table, row["code"], row.get("room_name", row["room_type"]), row["check_in"], row["check_out"],
                  row["guests"], row["guest_name"], row.get("phone") or "-", row["total"], row["status"])  # fmt: skip
     out.print(table)
+
+
+@app.command()
+def talk(
+    audio_in: Annotated[
+        Path,
+        typer.Option(
+            "--in",
+            exists=True,
+            dir_okay=False,
+            help="The caller's question: wav, flac, mp3, ... any rate",
+        ),
+    ],
+    audio_out: Annotated[
+        Path | None, typer.Option("--out", dir_okay=False, help="Write the spoken reply here (WAV)")
+    ] = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """One exchange through the real loop: the question is played in at real time, so the
+    endpointing and timings are those of a live call. Uses a scratch database."""
+    settings = _config(config)
+    configure_logging(dataclasses.replace(settings.logging, level="warning"))
+    try:
+        result, reply_audio = asyncio.run(_talk(settings, audio_in))
+    except ApplianceError as error:
+        _fail(error, EXIT_MODEL if isinstance(error, ModelError) else EXIT_CHECK_FAILED)
+    if audio_out is not None:
+        _write_wav(audio_out, reply_audio)
+    timings = dataclasses.asdict(result.timings) if result and result.timings else None
+    body = {"transcript": result.transcript if result else "", "reply": result.reply if result else "",
+            "timings": {k: round(v) for k, v in timings.items()} if timings else None}  # fmt: skip
+    if as_json:
+        print(json.dumps(body))
+    else:
+        out.print(
+            f"[bold]caller[/]: {escape(str(body['transcript'] or '(nothing understood)'))}",
+            highlight=False,
+        )
+        out.print(f"[bold]agent[/]:  {escape(str(body['reply'] or '(no reply)'))}", highlight=False)
+        if timings:
+            out.print(
+                "timings: " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()), highlight=False
+            )
+    if result is None:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+async def _talk(settings: Config, audio_in: Path) -> tuple[Any, Any]:
+    import tempfile
+
+    from faster_whisper import decode_audio
+
+    from appliance.audio.frames import AudioFrame
+    from appliance.dialogue.exchange import exchange
+    from appliance.engines import build_engines
+    from appliance.service import check_models, close_state, open_state
+
+    check_models(settings)
+    samples = await asyncio.to_thread(decode_audio, str(audio_in), 16000)
+    utterance = AudioFrame.from_float(samples, 16000)
+    with tempfile.TemporaryDirectory(prefix="appliance-talk-") as scratch:
+        scratch_settings = dataclasses.replace(
+            settings, paths=dataclasses.replace(settings.paths, data_dir=Path(scratch))
+        )
+        engines = build_engines(scratch_settings)
+        state = await open_state(scratch_settings, engines)
+        try:
+            await engines.start()
+            result, sink = await exchange(state, settings.vad, settings.dialogue, utterance)
+        finally:
+            await close_state(state)
+            await asyncio.to_thread(engines.close)
+    return result, sink.audio()
+
+
+def _write_wav(path: Path, audio: Any) -> None:
+    import wave
+
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(audio.sample_rate_hz)
+        wav.writeframes(audio.pcm)
+
+
+@app.command()
+def chat(config: ConfigOption = None) -> None:
+    """Talk to the agent in text, to try the hotel data. Uses a scratch database."""
+    settings = _config(config)
+    configure_logging(dataclasses.replace(settings.logging, level="warning"))
+    asyncio.run(_chat(settings))
+
+
+async def _chat(settings: Config) -> None:
+    import tempfile
+
+    from appliance.engines import build_engines
+    from appliance.service import close_state, open_state
+
+    with tempfile.TemporaryDirectory(prefix="appliance-chat-") as scratch:
+        scratch_settings = dataclasses.replace(
+            settings, paths=dataclasses.replace(settings.paths, data_dir=Path(scratch))
+        )
+        engines = build_engines(scratch_settings)
+        state = await open_state(scratch_settings, engines)
+        if settings.dialogue.small_talk_with_llm:
+            await engines.llm.start()
+        try:
+            session = await state.sessions.create_session(channel="cli")
+            out.print(
+                f"agent: {escape(state.agent.greeting(settings.dialogue.greeting))}",
+                highlight=False,
+            )
+            out.print("[dim](bookings go to a scratch database; Ctrl-D ends)[/]")
+            while True:
+                try:
+                    said = await asyncio.to_thread(input, "you: ")
+                except EOFError:
+                    break
+                reply = await state.agent.respond(session, said)
+                session.add_message("user", said)
+                session.add_message("assistant", reply.text)
+                out.print(f"agent: {escape(reply.text)}", highlight=False)
+                if reply.end_call:
+                    break
+        finally:
+            await close_state(state)
+            await asyncio.to_thread(engines.close)
 
 
 def main() -> None:

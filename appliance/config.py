@@ -69,6 +69,7 @@ class SttSettings:
     cpu_threads: int = _bounded(2, 1)
     beam_size: int = _bounded(1, 1, 10)
     language: str = "en"
+    short_window_s: float = _bounded(10.0, 0.0, 30.0)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,32 @@ class TtsSettings:
     noise_scale: float = _bounded(0.0, 0.0, 1.0)
     noise_w_scale: float = _bounded(0.0, 0.0, 1.0)
     threads: int = _bounded(1, 1)
+
+
+@dataclass(frozen=True)
+class VadSettings:
+    """Endpointing on webrtcvad decisions, in 20 ms frames."""
+
+    aggressiveness: int = _bounded(2, 0, 3)
+    pre_roll_ms: int = _bounded(300, 0, 2000)
+    start_speech_ms: int = _bounded(60, 20, 1000)
+    min_speech_ms: int = _bounded(200, 20, 5000)
+    speculative_pause_ms: int = _bounded(200, 60, 2000)
+    endpoint_silence_ms: int = _bounded(500, 100, 5000)
+    early_endpoint_ms: int = _bounded(300, 0, 5000)
+    max_utterance_s: float = _bounded(15.0, 1.0, 120.0)
+
+
+@dataclass(frozen=True)
+class DialogueSettings:
+    """The turn loop: greeting, barge-in, and what the language model may do."""
+
+    greeting: str = "Thank you for calling {hotel}. How can I help you today?"
+    barge_in_min_ms: int = _bounded(240, 40, 2000)
+    barge_in_min_rms: float = _bounded(400.0, 0.0, 30000.0)
+    small_talk_with_llm: bool = True
+    silence_prompt_s: float = _bounded(8.0, 2.0, 120.0)
+    silence_hangup_s: float = _bounded(25.0, 5.0, 600.0)
 
 
 @dataclass(frozen=True)
@@ -170,6 +197,8 @@ class Config:
     llm: LlmSettings = LlmSettings()
     tts: TtsSettings = TtsSettings()
     voice: VoiceSettings = VoiceSettings()
+    vad: VadSettings = VadSettings()
+    dialogue: DialogueSettings = DialogueSettings()
     recording: RecordingSettings = RecordingSettings()
     retention: RetentionSettings = RetentionSettings()
     twilio: TwilioSettings = TwilioSettings()

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from appliance.appstate import ServerState
 from appliance.config import Config, masked
+from appliance.dialogue.agent import HotelAgent, llm_phraser
 from appliance.engines import Engines, build_engines
 from appliance.errors import ConfigError, ServerError, StoreError
 from appliance.hotel.model import load_hotel
@@ -66,6 +67,9 @@ async def open_state(config: Config, engines: Engines) -> ServerState:
         toolbox=toolbox,
         reservations=reservations,
         records=CallRecords(store, storages(recordings, config.paths.data_dir)),
+        agent=HotelAgent(
+            hotel, toolbox, llm_phraser(engines) if config.dialogue.small_talk_with_llm else None
+        ),
     )
 
 

@@ -29,7 +29,8 @@ from appliance.store.recordings import Recordings
 
 _LOGGER = logging.getLogger(__name__)
 
-CHANNELS = ("phone", "webrtc", "kiosk", "sip")
+#: "cli" is IT staff trying the agent with `appliance talk` and `appliance chat`.
+CHANNELS = ("phone", "webrtc", "kiosk", "sip", "cli")
 ROLES = ("user", "assistant", "system", "tool")
 
 

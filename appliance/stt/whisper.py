@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
+import ctranslate2
 import numpy as np
 import soxr
 from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
+from faster_whisper.transcribe import get_suppressed_tokens
 
 from appliance.audio.frames import AudioFrame
 from appliance.config import SttSettings
@@ -17,6 +21,13 @@ from appliance.stt.base import Transcript
 _LOGGER = logging.getLogger(__name__)
 
 WHISPER_RATE_HZ = 16000
+#: Mel frames per second of audio (whisper's 10 ms hop).
+FRAMES_PER_S = 100
+#: Tokens whisper may write per second of speech, and a floor for very short utterances.
+TOKENS_PER_S = 8
+MIN_TOKENS = 24
+SHORT_WINDOW_MARGIN_S = 3.0
+_TRAILING_DOTS = re.compile(r"(?:\s*(?:\.\.\.|…|\.\s\.\s\.|\"))+\s*$")
 
 
 class WhisperTranscriber:
@@ -40,6 +51,7 @@ class WhisperTranscriber:
             ) from err
         self._settings = settings
         self.multilingual = bool(self._model.model.is_multilingual)
+        self._short_tokenizers: dict[str, Tokenizer] = {}
 
     def transcribe(self, audio: AudioFrame, language: str | None = None) -> Transcript:
         samples = audio.float_samples()
@@ -52,6 +64,11 @@ class WhisperTranscriber:
             wanted = "en"
         elif wanted == "auto":
             wanted = None
+        duration_s = len(samples) / WHISPER_RATE_HZ
+        window_s = self._settings.short_window_s
+        # Whisper invents words to fill a window the speech nearly covers: keep some quiet.
+        if wanted is not None and window_s and duration_s <= window_s - SHORT_WINDOW_MARGIN_S:
+            return Transcript(self._short(samples, wanted, window_s), wanted, audio.duration_ms)
         try:
             segments, info = self._model.transcribe(
                 samples,
@@ -69,6 +86,45 @@ class WhisperTranscriber:
                 f"whisper could not transcribe {audio.duration_ms:.0f} ms of audio: {err}",
             ) from err
         return Transcript(text=text, language=info.language, audio_duration_ms=audio.duration_ms)
+
+    def _short(self, samples: np.ndarray, language: str, window_s: float) -> str:
+        """An utterance that fits a short window, decoded in one pass over that window.
+
+        faster-whisper always pads to whisper's 30 s window, so the encoder costs the same
+        for "yes" as for half a minute: about 0.4 s here for tiny.en. A caller's turn is a
+        few seconds; encoding a 10 s window instead is about five times faster and reads
+        the same. Windows much shorter than that make whisper repeat itself.
+        """
+        tokenizer = self._short_tokenizers.get(language)
+        if tokenizer is None:
+            tokenizer = Tokenizer(
+                self._model.hf_tokenizer, self.multilingual, task="transcribe", language=language
+            )
+            self._short_tokenizers[language] = tokenizer
+        features = self._model.feature_extractor(samples)
+        frames = int(window_s * FRAMES_PER_S)
+        padded = np.zeros((features.shape[0], frames), dtype=np.float32)
+        used = min(frames, features.shape[1])
+        padded[:, :used] = features[:, :used]
+        try:
+            result = self._model.model.generate(
+                ctranslate2.StorageView.from_array(padded[np.newaxis]),
+                [[*tokenizer.sot_sequence, tokenizer.no_timestamps]],
+                beam_size=self._settings.beam_size,
+                max_length=MIN_TOKENS + int(TOKENS_PER_S * len(samples) / WHISPER_RATE_HZ),
+                suppress_blank=True,
+                suppress_tokens=list(get_suppressed_tokens(tokenizer, (-1,)) or ()),
+                repetition_penalty=1.1,
+                no_repeat_ngram_size=4,
+            )
+        except Exception as err:
+            raise SttError(
+                "stt-failed",
+                f"whisper could not transcribe {len(samples) / WHISPER_RATE_HZ:.1f} s of audio: {err}",
+            ) from err
+        tokens = [t for t in result[0].sequences_ids[0] if t < tokenizer.eot]
+        text = tokenizer.decode(tokens).strip()
+        return _TRAILING_DOTS.sub("...", text) if _TRAILING_DOTS.search(text) else text
 
     def warm_up(self) -> None:
         """Run one decode so the first caller does not pay for lazy initialisation."""

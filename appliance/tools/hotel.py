@@ -200,7 +200,7 @@ _TOPIC_SYNONYMS = {
 }  # fmt: skip
 
 
-def _topic_key(topic: str) -> str | None:
+def topic_key(topic: str) -> str | None:
     text = " " + re.sub(r"[^a-z0-9 ]+", " ", topic.lower().replace("-", " ")) + " "
     for key, words in _TOPIC_SYNONYMS.items():
         if any(f" {w} " in text for w in words) or f" {key.replace('_', ' ')} " in text:
@@ -233,7 +233,7 @@ def hotel_fact(ctx: ToolContext, key: str) -> str | None:
 
 
 async def get_hotel_info(ctx: ToolContext, topic: str) -> Result:
-    key = _topic_key(topic)
+    key = topic_key(topic)
     fact = hotel_fact(ctx, key) if key else None
     if fact:
         return {"ok": True, "topic": key, "say": fact}

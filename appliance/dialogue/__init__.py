@@ -1,0 +1,1 @@
+"""The conversation: understanding the caller, deciding the reply, and the turn loop."""

@@ -1,0 +1,424 @@
+"""The turn loop: caller audio in, endpointing, speech-to-text, the agent, Piper, audio out.
+
+Every channel feeds the same loop with audio frames at real time and plays the 20 ms frames
+it is given. The loop does not know whether a frame came from Twilio, a browser or the
+lobby microphone.
+
+- Transcription starts speculatively on a short pause and is kept if the caller stays quiet
+  until the endpoint; if they go on, it is redone on the whole utterance.
+- The reply is cut into sentences (a short first piece); Piper speaks each on its worker
+  thread while the one before plays.
+- Caller speech over the reply (long and loud enough not to be echo or a cough) stops the
+  playback at once; the assistant turn is stored as what the caller actually heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+from appliance.audio.frames import AudioFrame
+from appliance.audio.recording import AGENT, CALLER
+from appliance.audio.resample import StreamResampler
+from appliance.audio.vad import VAD_RATE_HZ, Discarded, Endpoint, Endpointer, Pause, SpeechStarted
+from appliance.config import DialogueSettings, VadSettings
+from appliance.dialogue.agent import HotelAgent
+from appliance.dialogue.chunker import chunk_reply, heard_text
+from appliance.engines import Engines
+from appliance.errors import ApplianceError
+from appliance.logs import CALL_ID
+from appliance.sessions import CallStatus, Session, SessionManager
+
+_LOGGER = logging.getLogger(__name__)
+
+OUT_FRAME_MS = 20
+#: How far ahead of real time frames may be handed to the channel (its jitter buffer).
+PLAYBACK_LEAD_MS = 60
+#: Whisper's usual words for noise, breath or silence: not something the caller said.
+_NOT_SPEECH = re.compile(
+    r"^\W*(you|thank you\.?|thanks for watching!?|bye\.?|\[.*\]|\(.*\)|okay\.?|uh+|um+|hmm+|mm+)?\W*$",
+    re.IGNORECASE,
+)
+APOLOGY = "I'm sorry, I'm having a technical problem. Let me have the front desk call you back."
+
+
+_UNFINISHED = re.compile(
+    r"\b(and|but|or|so|because|um|uh|er|the|a|an|to|for|with|from|of|my|is|at|in|on)\W*$",
+    re.IGNORECASE,
+)
+
+
+def sounds_finished(text: str) -> bool:
+    """Whisper ends a finished sentence with a full stop or a question mark; a trailing
+    'and', 'um' or 'for' means more is coming."""
+    text = text.strip()
+    return (
+        bool(re.search(r"[.?!]$", text))
+        and not _UNFINISHED.search(text.rstrip(".?!"))
+        and not _NOT_SPEECH.match(text)
+    )
+
+
+class AudioSink(Protocol):
+    """Where the reply goes: the channel's side of the loop."""
+
+    sample_rate_hz: int
+
+    async def play(self, frame: AudioFrame) -> None:
+        """Send one frame (20 ms at ``sample_rate_hz``) towards the caller."""
+        ...
+
+    async def flush(self) -> None:
+        """Drop whatever the channel still buffers (barge-in; Twilio's ``clear``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class TurnTimings:
+    """Where the time of one turn went, in milliseconds."""
+
+    endpoint_ms: float
+    stt_ms: float
+    agent_ms: float
+    tts_first_audio_ms: float
+    voice_to_voice_ms: float
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    transcript: str
+    reply: str
+    heard: str
+    timings: TurnTimings | None
+    interrupted: bool
+
+
+class Conversation:
+    """One call's loop. ``feed`` takes caller audio; replies go to ``sink``."""
+
+    def __init__(
+        self,
+        engines: Engines,
+        agent: HotelAgent,
+        sessions: SessionManager,
+        session: Session,
+        sink: AudioSink,
+        vad: VadSettings,
+        dialogue: DialogueSettings,
+        on_turn: Callable[[TurnResult], None] | None = None,
+    ) -> None:
+        self.engines = engines
+        self.agent = agent
+        self.sessions = sessions
+        self.session = session
+        self.sink = sink
+        self._dialogue = dialogue
+        self._vad = vad
+        self._endpointer = Endpointer(vad)
+        self._to_vad = StreamResampler(VAD_RATE_HZ)
+        self._to_sink = StreamResampler(sink.sample_rate_hz)
+        self._on_turn = on_turn
+        self._turns: asyncio.Queue[Endpoint] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._speculative: tuple[float, asyncio.Task[str]] | None = None
+        self._speaking: asyncio.Task[tuple[str, bool]] | None = None
+        self._barged_in = asyncio.Event()
+        self._turn_active = False
+        self._last_activity_ms = 0.0
+        self._prompted_silence = False
+        self.done = asyncio.Event()
+        self.outcome: CallStatus | None = None
+        self.results: list[TurnResult] = []
+
+    # --- the channel's side ------------------------------------------------------------
+
+    async def start(self, greet: bool = True) -> None:
+        """Start taking turns; say the greeting first unless told not to."""
+        CALL_ID.set(self.session.id)
+        self._worker = asyncio.create_task(self._take_turns(), name=f"turns-{self.session.id}")
+        if greet:
+            await self._say_unprompted(self.agent.greeting(self._dialogue.greeting))
+
+    def feed(self, frame: AudioFrame) -> None:
+        """Caller audio, at real time, in any frame size and sample rate."""
+        if self.done.is_set():
+            return
+        self.session.record(CALLER, frame)
+        for event in self._endpointer.feed(self._to_vad(frame)):
+            if isinstance(event, SpeechStarted):
+                self._last_activity_ms = event.at_ms
+            elif isinstance(event, Pause):
+                self._start_speculative(event)
+            elif isinstance(event, Endpoint):
+                self._last_activity_ms = event.at_ms
+                self._turns.put_nowait(event)
+            elif isinstance(event, Discarded):
+                _LOGGER.debug("ignored %.0f ms of noise", event.duration_ms)
+        self._maybe_end_early()
+        self._check_barge_in()
+        self._check_silence()
+
+    async def close(self, status: CallStatus = CallStatus.COMPLETED) -> None:
+        """End the call from the channel's side (hang-up, stream stop)."""
+        await self._finish(status)
+
+    # --- turns ---------------------------------------------------------------------------
+
+    def _start_speculative(self, pause: Pause) -> None:
+        if self._speculative is not None:
+            self._speculative[1].cancel()
+        task = asyncio.create_task(self._transcribe(pause.audio))
+        self._speculative = (pause.speech_end_ms, task)
+
+    def _maybe_end_early(self) -> None:
+        """End the turn before the full endpoint silence when the speculative transcript of
+        exactly this utterance is in and reads as a finished sentence."""
+        early_ms = self._vad.early_endpoint_ms
+        if not early_ms or self._speculative is None or self._endpointer.silence_ms < early_ms:
+            return
+        speech_end_ms, task = self._speculative
+        if (
+            abs(speech_end_ms - self._endpointer.speech_end_ms) >= 1
+            or not task.done()
+            or task.cancelled()
+        ):
+            return
+        if task.exception() is None and sounds_finished(task.result()):
+            endpoint = self._endpointer.end_now()
+            if endpoint is not None:
+                self._last_activity_ms = endpoint.at_ms
+                self._turns.put_nowait(endpoint)
+
+    async def _transcribe(self, audio: AudioFrame) -> str:
+        return await self.engines.stt.run(lambda model, a: model.transcribe(a, None).text, audio)
+
+    async def _take_turns(self) -> None:
+        while True:
+            endpoint = await self._turns.get()
+            self._turn_active = True
+            try:
+                await self._turn(endpoint)
+            except asyncio.CancelledError:
+                raise
+            except ApplianceError as err:
+                _LOGGER.exception("turn failed: %s", err.message)
+                await self._fail(err.code)
+                return
+            except Exception:
+                _LOGGER.exception("turn failed")
+                await self._fail("turn-failed")
+                return
+            finally:
+                self._turn_active = False
+            if self.done.is_set():
+                return
+
+    async def _turn(self, endpoint: Endpoint) -> None:
+        endpointed = time.perf_counter()
+        speculative, self._speculative = self._speculative, None
+        if (
+            speculative is not None
+            and abs(speculative[0] - endpoint.speech_end_ms) < 1
+            and not speculative[1].cancelled()
+        ):
+            transcript = await speculative[1]
+        else:
+            if speculative is not None:
+                speculative[1].cancel()
+            transcript = await self._transcribe(endpoint.audio)
+        transcript = transcript.strip()
+        transcribed = time.perf_counter()
+        if _NOT_SPEECH.match(transcript):
+            _LOGGER.debug("not speech: %r", transcript)
+            return
+        self.session.add_message("user", transcript)
+        reply = await self.agent.respond(self.session, transcript)
+        answered = time.perf_counter()
+        first_audio: list[float] = []
+        heard, interrupted = await self._speak(reply.text, first_audio)
+        endpoint_ms = endpoint.at_ms - endpoint.speech_end_ms
+        timings = None
+        if first_audio:
+            timings = TurnTimings(
+                endpoint_ms=endpoint_ms,
+                stt_ms=(transcribed - endpointed) * 1000,
+                agent_ms=(answered - transcribed) * 1000,
+                tts_first_audio_ms=(first_audio[0] - answered) * 1000,
+                voice_to_voice_ms=endpoint_ms + (first_audio[0] - endpointed) * 1000,
+            )
+        if heard:
+            self.session.add_message(
+                "assistant", heard, latency_ms=timings.voice_to_voice_ms if timings else None
+            )
+        if timings is not None:
+            for name, value in asdict(timings).items():
+                self.session.add_metric(name, value)
+        result = TurnResult(transcript, reply.text, heard, timings, interrupted)
+        self.results.append(result)
+        if self._on_turn is not None:
+            self._on_turn(result)
+        if reply.end_call and not interrupted:
+            await self._finish(
+                CallStatus.TRANSFERRED if reply.outcome == "transferred" else CallStatus.COMPLETED
+            )
+
+    async def _say_unprompted(self, text: str) -> None:
+        heard, _ = await self._speak(text, [])
+        if heard:
+            self.session.add_message("assistant", heard)
+
+    # --- speaking and barge-in -------------------------------------------------------------
+
+    async def _speak(self, text: str, first_audio: list[float]) -> tuple[str, bool]:
+        """Say ``text``; returns what the caller heard and whether they cut it off."""
+        self._barged_in.clear()
+        self._speaking = asyncio.create_task(self._play(chunk_reply(text), first_audio))
+        try:
+            return await self._speaking
+        finally:
+            self._speaking = None
+            self._last_activity_ms = self._endpointer.now_ms
+            self._prompted_silence = False
+
+    async def _play(self, chunks: list[str], first_audio: list[float]) -> tuple[str, bool]:
+        queue: asyncio.Queue[tuple[int, AudioFrame | None]] = asyncio.Queue()
+        played_ms = [0.0] * len(chunks)
+        total_ms = [0.0] * len(chunks)
+        producer = asyncio.create_task(self._synthesize(chunks, queue, total_ms))
+        self._to_sink.reset()
+        interrupted = False
+        clock = time.perf_counter()
+        sent_ms = 0.0
+        try:
+            while True:
+                index, frame = await queue.get()
+                if frame is None:
+                    break
+                if self._barged_in.is_set():
+                    interrupted = True
+                    break
+                # Pace at real time, a little ahead, so the channel never runs dry nor floods.
+                ahead = sent_ms - (time.perf_counter() - clock) * 1000
+                if ahead > PLAYBACK_LEAD_MS:
+                    await asyncio.sleep((ahead - PLAYBACK_LEAD_MS) / 1000)
+                if self._barged_in.is_set():
+                    interrupted = True
+                    break
+                if not first_audio:
+                    first_audio.append(time.perf_counter())
+                    clock = time.perf_counter()
+                await self.sink.play(frame)
+                if self.session.recorder is not None:
+                    self.session.record(
+                        AGENT,
+                        frame,
+                        at_ms=self.session.recorder.position_ms(CALLER) + max(0.0, ahead),
+                    )
+                sent_ms += frame.duration_ms
+                played_ms[index] += frame.duration_ms
+            if not interrupted:
+                # Let the last frames handed ahead actually play before the turn is over.
+                remaining = sent_ms - (time.perf_counter() - clock) * 1000
+                if remaining > 0:
+                    await asyncio.sleep(remaining / 1000)
+        finally:
+            producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await producer
+        if interrupted:
+            await self.sink.flush()
+            # What was handed ahead but not yet played was not heard.
+            unplayed = max(0.0, sent_ms - (time.perf_counter() - clock) * 1000)
+            for index in reversed(range(len(chunks))):
+                take = min(unplayed, played_ms[index])
+                played_ms[index] -= take
+                unplayed -= take
+        return heard_text(chunks, played_ms, total_ms), interrupted
+
+    async def _synthesize(
+        self,
+        chunks: list[str],
+        queue: asyncio.Queue[tuple[int, AudioFrame | None]],
+        total_ms: list[float],
+    ) -> None:
+        carry = b""
+        step = self.sink.sample_rate_hz * OUT_FRAME_MS // 1000 * 2
+        for index, chunk in enumerate(chunks):
+            # One chunk per hop to the worker: a barge-in stops after the current one.
+            pieces = await self.engines.tts.run(
+                lambda model, text: list(model.synthesize(text)), chunk
+            )
+            for piece in pieces:
+                audio = carry + self._to_sink(piece).pcm
+                whole = len(audio) - len(audio) % step
+                for offset in range(0, whole, step):
+                    frame = AudioFrame(audio[offset : offset + step], self.sink.sample_rate_hz)
+                    total_ms[index] += OUT_FRAME_MS
+                    queue.put_nowait((index, frame))
+                carry = audio[whole:]
+        if carry:
+            padded = carry + bytes(step - len(carry))
+            total_ms[-1] += OUT_FRAME_MS
+            queue.put_nowait((len(chunks) - 1, AudioFrame(padded, self.sink.sample_rate_hz)))
+        queue.put_nowait((-1, None))
+
+    def _check_barge_in(self) -> None:
+        if self._speaking is None or self._barged_in.is_set():
+            return
+        if (
+            self._endpointer.speaking
+            and self._endpointer.voiced_ms >= self._dialogue.barge_in_min_ms
+            and self._endpointer.recent_rms >= self._dialogue.barge_in_min_rms
+        ):
+            _LOGGER.info("caller spoke over the reply: stopping playback")
+            self._barged_in.set()
+
+    # --- silence and the end ---------------------------------------------------------------
+
+    def _check_silence(self) -> None:
+        if (
+            self._speaking is not None
+            or self._endpointer.speaking
+            or not self._turns.empty()
+            or self._turn_active
+        ):
+            self._last_activity_ms = self._endpointer.now_ms
+            return
+        quiet_s = (self._endpointer.now_ms - self._last_activity_ms) / 1000
+        if quiet_s >= self._dialogue.silence_hangup_s:
+            self._last_activity_ms = self._endpointer.now_ms
+            asyncio.create_task(self._goodbye_after_silence())
+        elif quiet_s >= self._dialogue.silence_prompt_s and not self._prompted_silence:
+            self._prompted_silence = True
+            asyncio.create_task(self._say_unprompted("Are you still there?"))
+
+    async def _goodbye_after_silence(self) -> None:
+        await self._say_unprompted(
+            "I haven't heard anything for a while, so I'll end the call. Goodbye!"
+        )
+        await self._finish(CallStatus.ABANDONED)
+
+    async def _fail(self, code: str) -> None:
+        with contextlib.suppress(Exception):
+            await self._say_unprompted(APOLOGY)
+        await self._finish(CallStatus.FAILED, code)
+
+    async def _finish(self, status: CallStatus, error_code: str | None = None) -> None:
+        if self.done.is_set():
+            return
+        self.done.set()
+        self.outcome = status
+        current = asyncio.current_task()
+        if self._worker is not None and self._worker is not current:
+            self._worker.cancel()
+        if self._speculative is not None:
+            self._speculative[1].cancel()
+        self.agent.forget(self.session)
+        if self.session.active:
+            await self.sessions.end_session(self.session.id, status, error_code)
