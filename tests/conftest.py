@@ -144,3 +144,12 @@ async def state(config: Config) -> AsyncIterator[ServerState]:
     yield opened
     await close_state(opened)
     engines.close()
+
+
+@pytest.fixture()
+async def live_state(engines: Engines, config: Config) -> AsyncIterator[ServerState]:
+    """The server's real state with the real, loaded models (the session's)."""
+    opened = await open_state(config, engines)
+    opened.phase = "ready"
+    yield opened
+    await close_state(opened)

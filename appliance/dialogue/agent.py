@@ -15,7 +15,7 @@ from typing import Any
 
 from appliance.dialogue.understanding import Understanding, departure, nights_between, understand
 from appliance.engines import Engines
-from appliance.errors import LlmError
+from appliance.errors import LlmError, ModelError
 from appliance.hotel.model import Hotel
 from appliance.llm.base import ChatMessage
 from appliance.sessions import Session
@@ -30,6 +30,11 @@ FALLBACK = (
     "or put you through to the front desk."
 )
 MAX_SMALL_TALK_WORDS = 25
+#: A question the hotel data cannot answer gets "I don't know" and the front desk, never the
+#: model: it would make up an answer ("no, there is no shuttle").
+QUESTION = re.compile(
+    r"^(what|when|where|which|who|whom|why|how|is|are|do|does|did|can|could|will|would|should|have|has|may)\b"
+)
 
 #: Asks the language model for one short sentence; None when it has nothing usable.
 Phraser = Callable[[list[ChatMessage]], Awaitable[str | None]]
@@ -68,6 +73,8 @@ class DialogueState:
     #: A yes/no question waiting for its answer: book, rebook, cancel, callback, transfer.
     pending: str | None = None
     pending_code: str | None = None
+    #: What the confirmation code being asked for is for: find or cancel.
+    code_for: str = "find"
     last_reply: str = ""
     last_reservation: dict[str, Any] | None = None
     misunderstood: int = 0
@@ -140,8 +147,10 @@ class HotelAgent:
             u.code or "reservation" in u.text or "booking" in u.text or state.last_reservation
         ):
             return await self._cancel(state, u)
+        if state.expecting == "code" and state.code_for == "cancel":
+            return await self._cancel(state, u)
         if state.expecting == "code" or (
-            "find" in u.intents and "book" not in u.intents - {"find"} and not u.has_booking_details
+            "find" in u.intents and "book" not in u.intents and not u.has_booking_details
         ):
             return await self._find(state, u)
         if (
@@ -397,7 +406,7 @@ class HotelAgent:
 
     async def _find(self, state: DialogueState, u: Understanding) -> Reply:
         if not u.code:
-            state.expecting = "code"
+            state.expecting, state.code_for = "code", "find"
             return Reply(
                 "Of course. What is your confirmation code? Please read it one character at a time."
             )
@@ -414,12 +423,12 @@ class HotelAgent:
     async def _cancel(self, state: DialogueState, u: Understanding) -> Reply:
         code = u.code or (state.last_reservation or {}).get("code")
         if not code:
-            state.expecting = "code"
+            state.expecting, state.code_for = "code", "cancel"
             state.pending = None
             return Reply("I can cancel that for you. What is the confirmation code?")
         found = await self._tool("find_reservation", code=code)
         if not found.get("ok"):
-            state.expecting = "code"
+            state.expecting, state.code_for = "code", "cancel"
             return Reply(f"{found.get('say', FALLBACK)} Could you read the code again?")
         reservation = found["reservations"][0]
         if reservation["status"] != "confirmed":
@@ -479,13 +488,19 @@ class HotelAgent:
         return Reply(f"{result['say']} {then}".strip())
 
     async def _fallback(self, state: DialogueState, u: Understanding) -> Reply:
+        if QUESTION.search(u.text) and state.misunderstood < 2:
+            # A question the hotel file does not answer: say so, offer the people who know.
+            state.misunderstood += 1
+            result = await self._tool("get_hotel_info", topic=u.text)
+            state.pending = "callback" if not result.get("ok") else None
+            return Reply(result.get("say", FALLBACK))
         state.misunderstood += 1
         if state.misunderstood >= 3:
             state.pending = "callback"
             return Reply(
                 "I'm sorry I'm having trouble understanding. Would you like the front desk to call you back?"
             )
-        if self.phraser is not None and len(u.text.split()) <= 20:
+        if self.phraser is not None and len(u.text.split()) <= 20 and not QUESTION.search(u.text):
             phrased = await self.phraser(
                 [
                     ChatMessage(
@@ -508,7 +523,7 @@ def llm_phraser(engines: Engines) -> Phraser:
     async def phrase(messages: list[ChatMessage]) -> str | None:
         try:
             text = await engines.llm.run(lambda model, m: model.complete(m, 40), messages)
-        except LlmError as err:
+        except (LlmError, ModelError) as err:
             _LOGGER.warning("small talk unavailable: %s", err.message)
             return None
         first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0].strip()

@@ -5,22 +5,47 @@ from __future__ import annotations
 import re
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
-_CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+")
 FIRST_CHUNK_MAX_WORDS = 8
+#: Words a sentence can be cut before without sounding broken ("...10:30 AM | in the Harbor Room").
+_BREAK_WORDS = {
+    "from",
+    "in",
+    "at",
+    "on",
+    "with",
+    "and",
+    "but",
+    "to",
+    "for",
+    "every",
+    "until",
+    "which",
+    "where",
+    "so",
+    "or",
+}
 
 
 def chunk_reply(text: str) -> list[str]:
-    """Sentences in order; a long first sentence is split at its first clause break so the
-    caller hears the start of the reply sooner."""
+    """Sentences in order; a long first sentence is cut at a clause break, or before a
+    preposition, so the caller hears the start of the reply sooner."""
     sentences = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
     if not sentences:
         return []
-    first = sentences[0]
-    if len(first.split()) > FIRST_CHUNK_MAX_WORDS:
-        parts = _CLAUSE_BREAK.split(first, maxsplit=1)
-        if len(parts) == 2 and 2 <= len(parts[0].split()) <= FIRST_CHUNK_MAX_WORDS + 4:
-            return [parts[0], parts[1], *sentences[1:]]
-    return sentences
+    return [*_split_first(sentences[0]), *sentences[1:]]
+
+
+def _split_first(sentence: str) -> list[str]:
+    words = sentence.split()
+    if len(words) <= FIRST_CHUNK_MAX_WORDS:
+        return [sentence]
+    for i in range(2, min(len(words) - 2, FIRST_CHUNK_MAX_WORDS + 4)):
+        if words[i].endswith((",", ";", ":")):
+            return [" ".join(words[: i + 1]), " ".join(words[i + 1 :])]
+    for i in range(3, min(len(words) - 2, FIRST_CHUNK_MAX_WORDS + 2)):
+        if words[i].lower() in _BREAK_WORDS:
+            return [" ".join(words[:i]), " ".join(words[i:])]
+    return [sentence]
 
 
 def heard_text(chunks: list[str], played_ms: list[float], total_ms: list[float]) -> str:

@@ -164,6 +164,16 @@ class Conversation:
         self._check_barge_in()
         self._check_silence()
 
+    @property
+    def idle(self) -> bool:
+        """Nothing heard, thought about or said right now: the line is quiet."""
+        return (
+            self._speaking is None
+            and not self._turn_active
+            and self._turns.empty()
+            and not self._endpointer.speaking
+        )
+
     async def close(self, status: CallStatus = CallStatus.COMPLETED) -> None:
         """End the call from the channel's side (hang-up, stream stop)."""
         await self._finish(status)

@@ -32,7 +32,7 @@ _DATE_PATTERNS = [
     rf"(?:{_MONTH})\.?\s+(?:the\s+)?{_DAY}(?:,?\s+\d{{4}})?",
     rf"(?:the\s+)?{_DAY}\s+of\s+(?:{_MONTH})(?:,?\s+\d{{4}})?",
     r"\b\d{4}-\d{2}-\d{2}\b",
-    r"\b(?:the day after tomorrow|tomorrow|today|tonight|this evening)\b",
+    r"\b(?:the day after tomorrow|tomorrow|today|tonight|this evening)\b(?!')",
     rf"\b(?:this |next |on )?(?:{'|'.join(WEEKDAYS)})\b",
     rf"\bthe\s+{_DAY}\b",
 ]
@@ -56,13 +56,13 @@ TRANSFER = re.compile(
     r"(person|human)\b|\boperator\b|\bget me (the|a)\b|\bhuman\b"
 )
 CALLBACK = re.compile(r"\bcall (me )?back\b|\bcall-?back\b|\bring me back\b")
-CANCEL = re.compile(r"\bcancel")
+CANCEL = re.compile(r"\bcancel(?!lation)")
 FIND = re.compile(
     r"\b(check|find|look up|lookup|look at|confirm|verify|about|change|modify) (on )?my (reservation|booking)\b|"
     r"\bconfirmation (code|number)\b|\b(do|did) i have a (reservation|booking)\b|\bmy (reservation|booking)\b"
 )
 BOOK = re.compile(
-    r"\b(book|booking|reserve|reservation|make a reservation|(need|want|like|get|have) a room|a room for|"
+    r"\b(book|reserve|make a reservation|reservation for|new reservation|(need|want|like|get|have) a room|a room for|"
     r"stay(ing)? (for|from|with)|staying|check in on|arriving|arrive on)\b"
 )
 AVAILABILITY = re.compile(
@@ -215,6 +215,19 @@ def find_phone(text: str) -> str | None:
     return None
 
 
+_CODE_ALPHABET = set("ABCDEFGHJKMNPQRSTUVWXYZ23456789")
+_CODE_LOOKALIKES = {
+    "thanks",
+    "answer",
+    "causes",
+    "search",
+    "gather",
+    "bunch",
+    "cheers",
+    "change",
+    "wanted",
+    "master",
+}
 _LETTER_WORDS = {
     "ay": "A", "bee": "B", "be": "B", "see": "C", "sea": "C", "cee": "C", "dee": "D", "ee": "E", "eff": "F",
     "gee": "G", "aitch": "H", "jay": "J", "kay": "K", "el": "L", "em": "M", "en": "N", "pee": "P",
@@ -243,6 +256,10 @@ def find_code(text: str, expecting: bool = False) -> str | None:
     for token in re.findall(r"\b[a-z0-9]{6}\b", text):
         if re.search(r"\d", token) and re.search(r"[a-z]", token):
             return token.upper()
+        # Codes can be all letters or all digits too; when one was asked for, a six-character
+        # word made only of code characters is taken as the code.
+        if expecting and set(token.upper()) <= _CODE_ALPHABET and token not in _CODE_LOOKALIKES:
+            return token.upper()
     if not expecting and "code" not in text and "reservation" not in text and "booking" not in text:
         return None
     chars = []
@@ -263,7 +280,7 @@ def find_code(text: str, expecting: bool = False) -> str | None:
 
 
 _NAME_PATTERNS = [
-    r"\bmy name is ([a-z][a-z' -]+)",
+    r"\b(?:my )?name is ([a-z][a-z' -]+)",
     r"\bname'?s ([a-z][a-z' -]+)",
     r"\bunder (?:the name )?(?:of )?([a-z][a-z' -]+)",
     r"\bthis is ([a-z][a-z' -]+)",
@@ -340,7 +357,9 @@ def understand(said: str, hotel: Hotel, today: date, expecting: str | None = Non
     u.topic = topic_key(text)
     if m := re.fullmatch(rf"(?:um |uh |just |only |maybe )?{_NUM}(?: please)?", text):
         u.number = _number(m.group(1))
-    if expecting == "name" or re.search(r"\b(my name|name is|name's|under the name)\b", text):
+    if expecting == "name" or re.search(
+        r"\b(my name|name is|name's|under the name|this is)\b", text
+    ):
         u.name = find_name(text, expecting == "name")
 
     if GOODBYE.search(text):
@@ -367,6 +386,8 @@ def understand(said: str, hotel: Hotel, today: date, expecting: str | None = Non
         u.intents.add("greeting")
     if THANKS.search(text):
         u.intents.add("thanks")
+    if any(re.search(rf"\b{re.escape(k)}\b", text) for entry in hotel.faq for k in entry.keywords):
+        u.intents.add("info")
     if u.topic and not (
         {"book", "availability", "cancel", "find"} & u.intents
         and u.topic in ("rooms", "cancellation")

@@ -1,0 +1,241 @@
+"""The turn loop with the real models: spoken questions get spoken answers, a caller can talk
+over the reply, and a booking can be made by voice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+import soxr
+from conftest import SPEECH_DIR, appliance_env, run_appliance
+from faster_whisper import decode_audio
+
+from appliance.appstate import ServerState
+from appliance.audio.codecs import mulaw_decode, mulaw_encode
+from appliance.audio.frames import AudioFrame, concat
+from appliance.audio.resample import StreamResampler
+from appliance.audio.vad import Endpoint, Endpointer, Pause, SpeechStarted
+from appliance.config import Config, default_config
+from appliance.dialogue.exchange import CollectingSink, exchange, feed_realtime, frames_of
+from appliance.dialogue.loop import Conversation, TurnResult
+from appliance.engines import Engines, load_model
+from appliance.hotel.dates import parse_date
+from appliance.sessions import CallStatus
+from appliance.store import calls
+
+PHONE_HZ = 8000
+
+
+async def speak(engines: Engines, text: str, rate_hz: int = PHONE_HZ) -> AudioFrame:
+    """A caller saying ``text``, as a phone line carries it (Piper, then 8 kHz)."""
+    audio = concat(await engines.tts.run(lambda model, t: list(model.synthesize(t)), text))
+    resampled = soxr.resample(audio.float_samples(), audio.sample_rate_hz, rate_hz)
+    return AudioFrame.from_float(resampled, rate_hz)
+
+
+async def transcribe(engines: Engines, audio: AudioFrame) -> str:
+    return str(await engines.stt.run(lambda model, a: model.transcribe(a).text, audio))
+
+
+def test_mulaw_round_trip_and_stateful_resampling_match_the_whole_signal() -> None:
+    t = np.arange(8000) / 8000
+    tone = AudioFrame.from_float(0.5 * np.sin(2 * np.pi * 440 * t), 8000)
+    decoded = mulaw_decode(mulaw_encode(tone))
+    assert len(mulaw_encode(tone)) == tone.sample_count
+    assert (
+        np.max(np.abs(decoded.samples().astype(int) - tone.samples())) < 700
+    )  # mu-law step at this level
+    # Chunk by chunk through one stream equals the whole signal at once (no edge clicks).
+    stream = StreamResampler(16000)
+    chunked = np.concatenate([stream(f).samples() for f in frames_of(tone)]).astype(float)
+    whole = soxr.resample(tone.samples(), 8000, 16000, quality="HQ").astype(float)
+    n = min(len(chunked), len(whole))
+    assert n > 14000  # the stream holds back its filter delay until the next chunk
+    # Past the first few samples of the filter's start-up, every chunk edge is seamless.
+    assert np.max(np.abs(chunked[50:n] - whole[50:n])) < 60
+
+
+def test_the_endpointer_finds_the_utterance_and_ignores_a_click(config: Config) -> None:
+    samples = decode_audio(str(SPEECH_DIR / "jfk.flac"), sampling_rate=16000)[: 16000 * 2]
+    speech = AudioFrame.from_float(samples, 16000)
+    endpointer = Endpointer(config.vad)
+    events = []
+    line = [
+        *frames_of(AudioFrame.silence(500, 16000)),
+        *frames_of(speech),
+        *frames_of(AudioFrame.silence(1000, 16000)),
+    ]
+    for frame in line:
+        events += endpointer.feed(frame)
+    kinds = [type(e) for e in events]
+    assert kinds[0] is SpeechStarted and Pause in kinds and kinds.count(Endpoint) == 1
+    endpoint = next(e for e in events if isinstance(e, Endpoint))
+    assert 1500 < endpoint.audio.duration_ms < 2600
+    assert endpoint.at_ms - endpoint.speech_end_ms == config.vad.endpoint_silence_ms
+
+    click = np.concatenate(
+        [np.zeros(8000), 0.8 * np.sign(np.sin(np.arange(800) / 3)), np.zeros(16000)]
+    )
+    heard = []
+    for frame in frames_of(AudioFrame.from_float(click, 16000)):
+        heard += endpointer.feed(frame)
+    assert not any(isinstance(e, Endpoint) for e in heard)
+
+
+async def test_a_spoken_question_gets_a_spoken_answer_with_the_fact(
+    live_state: ServerState, config: Config
+) -> None:
+    question = await speak(live_state.engines, "What time is check-out?")
+    result, sink = await exchange(
+        live_state,
+        config.vad,
+        config.dialogue,
+        question,
+        out_rate_hz=PHONE_HZ,
+        caller_id="+15550001234",
+    )
+    assert result is not None and result.timings is not None
+    assert "check" in result.transcript.lower()
+    heard = await transcribe(live_state.engines, sink.audio())
+    assert re.search(r"\b11\b", heard), heard  # the hotel file's 11:00, spoken as "11 AM"
+    assert result.timings.voice_to_voice_ms > result.timings.endpoint_ms > 0
+    rows = await live_state.store.read(
+        lambda db: db.execute(
+            "SELECT metric_name FROM voice_analytics WHERE metric_name = 'voice_to_voice_ms'"
+        ).fetchall()
+    )
+    assert len(rows) == 1
+
+
+async def test_a_caller_talking_over_the_reply_stops_it(
+    live_state: ServerState, config: Config
+) -> None:
+    engines = live_state.engines
+    question = await speak(engines, "When is breakfast served?")
+    interruption = await speak(engines, "Sorry, actually I want to book a room for two nights.")
+    sink = CollectingSink(PHONE_HZ)
+    session = await live_state.sessions.create_session(channel="phone")
+    results: list[TurnResult] = []
+    conversation = Conversation(
+        engines,
+        live_state.agent,
+        live_state.sessions,
+        session,
+        sink,
+        config.vad,
+        config.dialogue,
+        on_turn=results.append,
+    )
+    await conversation.start(greet=False)
+    await feed_realtime(conversation, question)
+    silence = AudioFrame.silence(20, PHONE_HZ)
+    while not sink.frames:  # wait for the reply to start playing
+        conversation.feed(silence)
+        await asyncio.sleep(0.02)
+    for _ in range(40):  # let it play for 0.8 s
+        conversation.feed(silence)
+        await asyncio.sleep(0.02)
+    played_before = len(sink.frames)
+    await feed_realtime(conversation, interruption)
+    for _ in range(150):
+        if len(results) >= 2:
+            break
+        conversation.feed(silence)
+        await asyncio.sleep(0.02)
+    await conversation.close()
+    first = results[0]
+    assert first.interrupted and sink.flushes >= 1
+    assert first.heard and len(first.heard) < len(first.reply) and first.heard.endswith("...")
+    # Playback stopped within a few frames of the barge-in being detected, not at the end.
+    reply_ms = 20 * (len(sink.frames))
+    assert reply_ms < 20 * played_before + len(interruption.pcm) / 16 + 3000
+    stored = [m.content for m in session.messages if m.role == "assistant"]
+    assert stored[0] == first.heard
+    assert "book" in results[1].transcript.lower()
+
+
+async def test_a_booking_made_by_voice(live_state: ServerState, config: Config) -> None:
+    engines = live_state.engines
+    sink = CollectingSink(PHONE_HZ)
+    session = await live_state.sessions.create_session(channel="phone", caller_id="+15557654321")
+    results: list[TurnResult] = []
+    conversation = Conversation(
+        engines,
+        live_state.agent,
+        live_state.sessions,
+        session,
+        sink,
+        config.vad,
+        config.dialogue,
+        on_turn=results.append,
+    )
+    await conversation.start(greet=False)
+    lines = [
+        "I'd like to book a room for two nights from December 20th.",
+        "Two people.",
+        "The king room, please.",
+        "My name is Anna Smith.",
+        "Yes, please.",
+    ]
+    silence = AudioFrame.silence(20, PHONE_HZ)
+    for line in lines:
+        before = len(results)
+        await feed_realtime(conversation, await speak(engines, line))
+        deadline = time.monotonic() + 60
+        while (len(results) == before or not conversation.idle) and time.monotonic() < deadline:
+            conversation.feed(silence)
+            await asyncio.sleep(0.02)
+    await conversation.close()
+    transcript = [(r.transcript, r.reply) for r in results]
+    rows = await live_state.store.read(
+        lambda db: db.execute(
+            "SELECT room_type, check_in, check_out, guests, guest_name FROM reservations WHERE session_id = ?",
+            [session.id],
+        ).fetchall()
+    )
+    assert len(rows) == 1, transcript
+    room_type, check_in, check_out, guests, name = rows[0]
+    assert room_type == "deluxe_king" and guests == 2, transcript
+    assert (
+        check_in == parse_date("December 20th", check_in.today())
+        and (check_out - check_in).days == 2
+    ), transcript
+    assert name.lower().startswith("ann") and "smith" in name.lower(), transcript
+    call = await live_state.store.read(calls.get_call, session.id)
+    assert call["reservation_id"] and call["status"] == CallStatus.COMPLETED.value
+    assert sum(1 for t in call["turns"] if t["role"] == "user") == len(lines)
+
+
+def test_the_talk_command_answers_a_recorded_question(tmp_path: Path) -> None:
+    question, reply = tmp_path / "question.wav", tmp_path / "reply.wav"
+    tts = load_model(default_config(), "tts")
+    audio = concat(list(tts.synthesize("Do you have parking?")))
+    phone = AudioFrame.from_float(
+        soxr.resample(audio.float_samples(), audio.sample_rate_hz, PHONE_HZ), PHONE_HZ
+    )
+    with wave.open(str(question), "wb") as out:  # recorded on a phone line: 8 kHz
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(PHONE_HZ)
+        out.writeframes(phone.pcm)
+    talked = run_appliance(
+        "talk", "--in", str(question), "--out", str(reply), "--json", env=appliance_env()
+    )
+    assert talked.returncode == 0, talked.stderr
+    body = json.loads(talked.stdout)
+    assert "parking" in body["transcript"].lower()
+    assert "25 dollars" in body["reply"]
+    assert set(body["timings"]) == {
+        "endpoint_ms",
+        "stt_ms",
+        "agent_ms",
+        "tts_first_audio_ms",
+        "voice_to_voice_ms",
+    }
+    with wave.open(str(reply)) as spoken:
+        assert spoken.getnframes() / spoken.getframerate() > 2.0

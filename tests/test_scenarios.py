@@ -1,0 +1,14 @@
+"""The scenario suite: caller scripts graded by outcome, through the agent and the real tools."""
+
+from __future__ import annotations
+
+import pytest
+from scenarios import SCENARIOS, Scenario, run_scenario
+
+from appliance.appstate import ServerState
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+async def test_scenario(live_state: ServerState, scenario: Scenario) -> None:
+    replies, failures = await run_scenario(live_state, scenario)
+    assert not failures, "\n".join([*failures, "replies:", *replies])
