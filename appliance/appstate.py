@@ -9,7 +9,7 @@ from typing import Any, Literal
 from aiohttp import web
 
 from appliance.config import ServerSettings
-from appliance.dialogue.agent import HotelAgent
+from appliance.dialogue.agent import Agent
 from appliance.engines import Engines
 from appliance.hotel.reservations import PropertySystem
 from appliance.sessions import SessionManager
@@ -33,7 +33,7 @@ class ServerState:
     toolbox: Toolbox
     reservations: PropertySystem
     records: CallRecords
-    agent: HotelAgent
+    agent: Agent
     phase: Phase = "loading"
     started_monotonic: float = field(default_factory=time.monotonic)
 

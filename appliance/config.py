@@ -114,6 +114,7 @@ class VadSettings:
 class DialogueSettings:
     """The turn loop: greeting, barge-in, and what the language model may do."""
 
+    mode: Literal["rules", "llm-tools"] = "rules"
     greeting: str = "Thank you for calling {hotel}. How can I help you today?"
     barge_in_min_ms: int = _bounded(240, 40, 2000)
     barge_in_min_rms: float = _bounded(400.0, 0.0, 30000.0)

@@ -12,10 +12,10 @@ from aiohttp import web
 
 from appliance.appstate import ServerState
 from appliance.config import Config, masked
-from appliance.dialogue.agent import HotelAgent, llm_phraser
+from appliance.dialogue.agent import Agent, HotelAgent, ToolCallingAgent, llm_phraser
 from appliance.engines import Engines, build_engines
 from appliance.errors import ConfigError, ServerError, StoreError
-from appliance.hotel.model import load_hotel
+from appliance.hotel.model import Hotel, load_hotel
 from appliance.hotel.reservations import LocalReservations
 from appliance.models import preflight
 from appliance.server import create_app, is_loopback
@@ -67,9 +67,7 @@ async def open_state(config: Config, engines: Engines) -> ServerState:
         toolbox=toolbox,
         reservations=reservations,
         records=CallRecords(store, storages(recordings, config.paths.data_dir)),
-        agent=HotelAgent(
-            hotel, toolbox, llm_phraser(engines) if config.dialogue.small_talk_with_llm else None
-        ),
+        agent=build_agent(config, hotel, toolbox, engines),
     )
 
 
@@ -80,6 +78,14 @@ def _close_crashed_calls(db: Connection) -> None:
             "%d call(s) were cut off when the appliance last stopped; marked interrupted: %s",
             len(interrupted), ", ".join(interrupted),
         )  # fmt: skip
+
+
+def build_agent(config: Config, hotel: Hotel, toolbox: Toolbox, engines: Engines) -> Agent:
+    if config.dialogue.mode == "llm-tools":
+        return ToolCallingAgent(hotel, toolbox, engines)
+    return HotelAgent(
+        hotel, toolbox, llm_phraser(engines) if config.dialogue.small_talk_with_llm else None
+    )
 
 
 async def _finish_crashed_recordings(store: Store, recordings: Recordings) -> None:

@@ -71,7 +71,7 @@ def appliance_env(**overrides: str) -> dict[str, str]:
 
 
 def run_appliance(
-    *args: str, env: dict[str, str], timeout_s: float = 120
+    *args: str, env: dict[str, str], timeout_s: float = 120, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(APPLIANCE), *args],
@@ -80,6 +80,7 @@ def run_appliance(
         text=True,
         timeout=timeout_s,
         check=False,
+        input=stdin,
     )
 
 

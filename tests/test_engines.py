@@ -97,3 +97,18 @@ async def test_the_event_loop_stays_responsive_while_a_model_runs(engines: Engin
     # Had the completion run on the loop, one gap would span the whole inference.
     assert max(gaps) < inference_s / 2, (max(gaps), inference_s)
     assert len(gaps) > 5
+
+
+async def test_function_calling_gives_a_schema_shaped_tool_call(engines: Engines) -> None:
+    """The mechanism the llm-tools mode stands on, with the bundled model: under the grammar,
+    even a 135M model returns a call of the asked tool with its arguments as a JSON object."""
+    from appliance.llm.base import ToolCall
+    from appliance.tools.registry import SPECS, Toolbox, check_arguments
+
+    messages = [ChatMessage("user", "What time is check-out?")]
+    call = await engines.llm.run(
+        lambda m, msgs: m.choose_tool(msgs, Toolbox.schemas(), "get_hotel_info"), messages
+    )
+    assert isinstance(call, ToolCall) and call.name == "get_hotel_info"
+    assert isinstance(call.arguments.get("topic"), str)
+    check_arguments(SPECS["get_hotel_info"], call.arguments)

@@ -239,3 +239,11 @@ def test_the_talk_command_answers_a_recorded_question(tmp_path: Path) -> None:
     }
     with wave.open(str(reply)) as spoken:
         assert spoken.getnframes() / spoken.getframerate() > 2.0
+
+
+def test_the_chat_command_answers_from_the_hotel_file() -> None:
+    chatted = run_appliance("chat", env=appliance_env(), stdin="What time is check-out?\nWhere is breakfast?\nbye\n")
+    assert chatted.returncode == 0, chatted.stderr
+    assert "Check-out is at 11 AM." in chatted.stdout
+    assert "Harbor Room" in chatted.stdout
+    assert "Goodbye!" in chatted.stdout

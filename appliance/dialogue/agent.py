@@ -11,15 +11,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from appliance.dialogue.understanding import Understanding, departure, nights_between, understand
+from appliance.dialogue.understanding import (
+    GOODBYE,
+    Understanding,
+    departure,
+    nights_between,
+    understand,
+)
 from appliance.engines import Engines
 from appliance.errors import LlmError, ModelError
 from appliance.hotel.model import Hotel
-from appliance.llm.base import ChatMessage
+from appliance.llm.base import ChatMessage, ToolCall
 from appliance.sessions import Session
-from appliance.tools.registry import Toolbox
+from appliance.tools.registry import SPECS, Toolbox
 from appliance.tools.speech import say_code, say_date, say_list, say_price
 
 _LOGGER = logging.getLogger(__name__)
@@ -38,6 +44,16 @@ QUESTION = re.compile(
 
 #: Asks the language model for one short sentence; None when it has nothing usable.
 Phraser = Callable[[list[ChatMessage]], Awaitable[str | None]]
+
+
+class Agent(Protocol):
+    """Answers one caller turn at a time; one instance serves every call."""
+
+    def greeting(self, template: str) -> str: ...
+
+    async def respond(self, session: Session, said: str) -> Reply: ...
+
+    def forget(self, session: Session) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -552,3 +568,64 @@ def _callback_time(text: str) -> str | None:
         text,
     )
     return m.group(1) if m else None
+
+
+class ToolCallingAgent:
+    """For a model strong enough to choose: it picks the tool by function calling under the
+    tools' JSON schemas. What is spoken after a tool runs is still the tool's own sentence,
+    so facts, prices and codes come from the hotel data, never from the model."""
+
+    def __init__(self, hotel: Hotel, toolbox: Toolbox, engines: Engines) -> None:
+        self.hotel = hotel
+        self.toolbox = toolbox
+        self.engines = engines
+        self._history: dict[str, list[ChatMessage]] = {}
+
+    def greeting(self, template: str) -> str:
+        return template.format(hotel=self.hotel.name)
+
+    def forget(self, session: Session) -> None:
+        self._history.pop(session.id, None)
+
+    def _system(self, session: Session) -> ChatMessage:
+        return ChatMessage(
+            "system",
+            f"You are the receptionist of {self.hotel.name} on a phone call (session {session.id}, caller "
+            f"{session.caller_id or 'unknown'}). Use a tool for every fact, availability, booking, cancellation, "
+            "transfer or callback. Ask for missing details one at a time and confirm before booking. "
+            "Answer in one or two short spoken sentences, without markup.",
+        )
+
+    async def respond(self, session: Session, said: str) -> Reply:
+        history = self._history.setdefault(session.id, [])
+        if GOODBYE.search(said.lower()):
+            return Reply(
+                f"Thank you for calling {self.hotel.name}. Goodbye!",
+                end_call=True,
+                outcome="completed",
+            )
+        messages = [self._system(session), *history[-8:], ChatMessage("user", said)]
+        try:
+            choice = await self.engines.llm.run(
+                lambda model, m: model.choose_tool(m, Toolbox.schemas()), messages
+            )
+        except (LlmError, ModelError) as err:
+            _LOGGER.warning("tool choice failed: %s", err.message)
+            choice = ""
+        if isinstance(choice, ToolCall):
+            arguments = dict(choice.arguments)
+            properties = SPECS[choice.name].parameters["properties"] if choice.name in SPECS else {}
+            if "session_id" in properties:
+                arguments["session_id"] = session.id
+            result = await self.toolbox.execute(choice.name, **arguments)
+            reply = Reply(
+                str(result.get("say") or FALLBACK),
+                end_call=choice.name == "transfer_to_human" and bool(result.get("ok")),
+                outcome="transferred"
+                if choice.name == "transfer_to_human" and result.get("ok")
+                else None,
+            )
+        else:
+            reply = Reply(choice or FALLBACK)
+        history += [ChatMessage("user", said), ChatMessage("assistant", reply.text)]
+        return reply

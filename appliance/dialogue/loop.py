@@ -28,7 +28,7 @@ from appliance.audio.recording import AGENT, CALLER
 from appliance.audio.resample import StreamResampler
 from appliance.audio.vad import VAD_RATE_HZ, Discarded, Endpoint, Endpointer, Pause, SpeechStarted
 from appliance.config import DialogueSettings, VadSettings
-from appliance.dialogue.agent import HotelAgent
+from appliance.dialogue.agent import Agent
 from appliance.dialogue.chunker import chunk_reply, heard_text
 from appliance.engines import Engines
 from appliance.errors import ApplianceError
@@ -105,7 +105,7 @@ class Conversation:
     def __init__(
         self,
         engines: Engines,
-        agent: HotelAgent,
+        agent: Agent,
         sessions: SessionManager,
         session: Session,
         sink: AudioSink,

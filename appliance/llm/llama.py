@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from llama_cpp import Llama
+from llama_cpp.llama_chat_format import chatml_function_calling
 
 from appliance.config import LlmSettings
 from appliance.errors import LlmError, ModelError
-from appliance.llm.base import ChatMessage
+from appliance.llm.base import ChatMessage, ToolCall
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,6 +68,39 @@ class LlamaChatModel:
                     yield text
         except Exception as err:
             raise LlmError("llm-failed", f"llama.cpp streaming completion failed: {err}") from err
+
+    def choose_tool(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: list[dict[str, Any]],
+        forced: str | None = None,
+    ) -> ToolCall | str:
+        """Function calling with a grammar over the tools' JSON schemas (ChatML prompt)."""
+        choice: Any = {"type": "function", "function": {"name": forced}} if forced else "auto"
+        try:
+            result: Any = chatml_function_calling(
+                llama=self._llama,
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                tools=tools,
+                tool_choice=choice,
+                max_tokens=self._settings.max_reply_tokens * 2,
+                temperature=self._settings.temperature,
+            )
+        except Exception as err:
+            raise LlmError("llm-failed", f"llama.cpp function calling failed: {err}") from err
+        message = result["choices"][0]["message"]
+        calls = message.get("tool_calls") or []
+        if calls:
+            function = calls[0]["function"]
+            try:
+                arguments = json.loads(function.get("arguments") or "{}", strict=False)
+            except json.JSONDecodeError as err:
+                raise LlmError(
+                    "llm-bad-tool-call",
+                    f"the model's arguments for {function['name']} are not JSON: {err}",
+                ) from err
+            return ToolCall(function["name"], arguments if isinstance(arguments, dict) else {})
+        return str(message.get("content") or "").strip()
 
     def warm_up(self) -> None:
         """Evaluate a first prompt: the cold first completion is several times slower."""
