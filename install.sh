@@ -98,8 +98,8 @@ if "$VENV/bin/python" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ 
 else
   command -v cc >/dev/null 2>&1 && command -v c++ >/dev/null 2>&1 \
     || die "llama-cpp-python compiles from source and needs a C and C++ compiler (Debian: apt-get install build-essential)"
-  note "compiling llama.cpp from source: about 10 to 25 minutes on 2 cores the first time."
-  note "pip keeps the built wheel in its cache, so later installs take seconds."
+  note "pip builds llama.cpp from source the first time: about 10 to 25 minutes on 2 cores."
+  note "It keeps the built wheel in its cache, so later installs take seconds."
   log=$probe_dir/llama-build.log
   started=$SECONDS
   CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF}" \

@@ -4,6 +4,7 @@ over the reply, and a booking can be made by voice."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import time
@@ -242,8 +243,39 @@ def test_the_talk_command_answers_a_recorded_question(tmp_path: Path) -> None:
 
 
 def test_the_chat_command_answers_from_the_hotel_file() -> None:
-    chatted = run_appliance("chat", env=appliance_env(), stdin="What time is check-out?\nWhere is breakfast?\nbye\n")
+    chatted = run_appliance(
+        "chat", env=appliance_env(), stdin="What time is check-out?\nWhere is breakfast?\nbye\n"
+    )
     assert chatted.returncode == 0, chatted.stderr
     assert "Check-out is at 11 AM." in chatted.stdout
     assert "Harbor Room" in chatted.stdout
     assert "Goodbye!" in chatted.stdout
+
+
+async def test_a_silent_caller_is_asked_then_the_call_ends_abandoned(
+    live_state: ServerState, config: Config
+) -> None:
+    dialogue = dataclasses.replace(config.dialogue, silence_prompt_s=2.0, silence_hangup_s=5.0)
+    sink = CollectingSink(PHONE_HZ)
+    session = await live_state.sessions.create_session(channel="phone")
+    conversation = Conversation(
+        live_state.engines,
+        live_state.agent,
+        live_state.sessions,
+        session,
+        sink,
+        config.vad,
+        dialogue,
+    )
+    await conversation.start(greet=True)
+    silence = AudioFrame.silence(20, PHONE_HZ)
+    deadline = time.monotonic() + 60
+    while not conversation.done.is_set() and time.monotonic() < deadline:
+        conversation.feed(silence)
+        await asyncio.sleep(0.005)  # the line's clock is the audio: faster than real time is fine
+    assert conversation.outcome is CallStatus.ABANDONED
+    said = [m.content for m in session.messages if m.role == "assistant"]
+    assert said[0].startswith("Thank you for calling Harbor View Hotel")
+    assert "Are you still there?" in said and said[-1].endswith("Goodbye!")
+    call = await live_state.store.read(calls.get_call, session.id)
+    assert call["status"] == "abandoned"

@@ -19,9 +19,9 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from appliance.audio.frames import AudioFrame
 from appliance.audio.recording import AGENT, CALLER
@@ -130,6 +130,9 @@ class Conversation:
         self._speaking: asyncio.Task[tuple[str, bool]] | None = None
         self._barged_in = asyncio.Event()
         self._turn_active = False
+        #: One voice at a time: a silence prompt and a turn's reply never overlap.
+        self._voice = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._last_activity_ms = 0.0
         self._prompted_silence = False
         self.done = asyncio.Event()
@@ -139,20 +142,27 @@ class Conversation:
     # --- the channel's side ------------------------------------------------------------
 
     async def start(self, greet: bool = True) -> None:
-        """Start taking turns; say the greeting first unless told not to."""
+        """Start taking turns and, unless told not to, the greeting. Returns at once: the
+        channel goes on feeding audio while the greeting plays (the caller may talk over it)."""
         CALL_ID.set(self.session.id)
         self._worker = asyncio.create_task(self._take_turns(), name=f"turns-{self.session.id}")
         if greet:
-            await self._say_unprompted(self.agent.greeting(self._dialogue.greeting))
+            self._background(self._say_unprompted(self.agent.greeting(self._dialogue.greeting)))
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def feed(self, frame: AudioFrame) -> None:
         """Caller audio, at real time, in any frame size and sample rate."""
-        if self.done.is_set():
+        if self.outcome is not None:
             return
         self.session.record(CALLER, frame)
         for event in self._endpointer.feed(self._to_vad(frame)):
             if isinstance(event, SpeechStarted):
                 self._last_activity_ms = event.at_ms
+                self._prompted_silence = False
             elif isinstance(event, Pause):
                 self._start_speculative(event)
             elif isinstance(event, Endpoint):
@@ -287,14 +297,15 @@ class Conversation:
 
     async def _speak(self, text: str, first_audio: list[float]) -> tuple[str, bool]:
         """Say ``text``; returns what the caller heard and whether they cut it off."""
-        self._barged_in.clear()
-        self._speaking = asyncio.create_task(self._play(chunk_reply(text), first_audio))
-        try:
-            return await self._speaking
-        finally:
-            self._speaking = None
-            self._last_activity_ms = self._endpointer.now_ms
-            self._prompted_silence = False
+        async with self._voice:
+            self._barged_in.clear()
+            self._speaking = asyncio.create_task(self._play(chunk_reply(text), first_audio))
+            try:
+                return await self._speaking
+            finally:
+                self._speaking = None
+                if not self._prompted_silence:
+                    self._last_activity_ms = self._endpointer.now_ms
 
     async def _play(self, chunks: list[str], first_audio: list[float]) -> tuple[str, bool]:
         queue: asyncio.Queue[tuple[int, AudioFrame | None]] = asyncio.Queue()
@@ -392,6 +403,8 @@ class Conversation:
     # --- silence and the end ---------------------------------------------------------------
 
     def _check_silence(self) -> None:
+        if self._speaking is not None and self._prompted_silence:
+            return  # "are you still there?" is not an answer: the silence goes on counting
         if (
             self._speaking is not None
             or self._endpointer.speaking
@@ -403,10 +416,10 @@ class Conversation:
         quiet_s = (self._endpointer.now_ms - self._last_activity_ms) / 1000
         if quiet_s >= self._dialogue.silence_hangup_s:
             self._last_activity_ms = self._endpointer.now_ms
-            asyncio.create_task(self._goodbye_after_silence())
+            self._background(self._goodbye_after_silence())
         elif quiet_s >= self._dialogue.silence_prompt_s and not self._prompted_silence:
             self._prompted_silence = True
-            asyncio.create_task(self._say_unprompted("Are you still there?"))
+            self._background(self._say_unprompted("Are you still there?"))
 
     async def _goodbye_after_silence(self) -> None:
         await self._say_unprompted(
@@ -420,15 +433,21 @@ class Conversation:
         await self._finish(CallStatus.FAILED, code)
 
     async def _finish(self, status: CallStatus, error_code: str | None = None) -> None:
-        if self.done.is_set():
+        if self.outcome is not None:
             return
-        self.done.set()
         self.outcome = status
         current = asyncio.current_task()
         if self._worker is not None and self._worker is not current:
             self._worker.cancel()
         if self._speculative is not None:
             self._speculative[1].cancel()
+        for task in self._tasks:
+            if task is not current:
+                task.cancel()
         self.agent.forget(self.session)
-        if self.session.active:
-            await self.sessions.end_session(self.session.id, status, error_code)
+        try:
+            if self.session.active:
+                await self.sessions.end_session(self.session.id, status, error_code)
+        finally:
+            # Set last: whoever waits on it finds the call row already closed.
+            self.done.set()
