@@ -26,7 +26,7 @@ from appliance.dialogue.exchange import CollectingSink, exchange, feed_realtime,
 from appliance.dialogue.loop import Conversation, TurnResult
 from appliance.engines import Engines, load_model
 from appliance.hotel.dates import parse_date
-from appliance.sessions import CallStatus
+from appliance.sessions import CallStatus, Session
 from appliance.store import calls
 
 PHONE_HZ = 8000
@@ -41,6 +41,25 @@ async def speak(engines: Engines, text: str, rate_hz: int = PHONE_HZ) -> AudioFr
 
 async def transcribe(engines: Engines, audio: AudioFrame) -> str:
     return str(await engines.stt.run(lambda model, a: model.transcribe(a).text, audio))
+
+
+def conversation_on(
+    state: ServerState,
+    session: Session,
+    sink: CollectingSink,
+    config: Config,
+    results: list[TurnResult],
+) -> Conversation:
+    return Conversation(
+        state.engines,
+        state.agent,
+        state.sessions,
+        session,
+        sink,
+        config.vad,
+        config.dialogue,
+        on_turn=results.append,
+    )
 
 
 def test_mulaw_round_trip_and_stateful_resampling_match_the_whole_signal() -> None:
@@ -122,16 +141,7 @@ async def test_a_caller_talking_over_the_reply_stops_it(
     sink = CollectingSink(PHONE_HZ)
     session = await live_state.sessions.create_session(channel="phone")
     results: list[TurnResult] = []
-    conversation = Conversation(
-        engines,
-        live_state.agent,
-        live_state.sessions,
-        session,
-        sink,
-        config.vad,
-        config.dialogue,
-        on_turn=results.append,
-    )
+    conversation = conversation_on(live_state, session, sink, config, results)
     await conversation.start(greet=False)
     await feed_realtime(conversation, question)
     silence = AudioFrame.silence(20, PHONE_HZ)
@@ -165,16 +175,7 @@ async def test_a_booking_made_by_voice(live_state: ServerState, config: Config) 
     sink = CollectingSink(PHONE_HZ)
     session = await live_state.sessions.create_session(channel="phone", caller_id="+15557654321")
     results: list[TurnResult] = []
-    conversation = Conversation(
-        engines,
-        live_state.agent,
-        live_state.sessions,
-        session,
-        sink,
-        config.vad,
-        config.dialogue,
-        on_turn=results.append,
-    )
+    conversation = conversation_on(live_state, session, sink, config, results)
     await conversation.start(greet=False)
     lines = [
         "I'd like to book a room for two nights from December 20th.",

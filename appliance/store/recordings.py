@@ -41,6 +41,18 @@ def _key(session_id: str, started_at: datetime) -> str:
     return f"{started_at:%Y/%m/%d}/{session_id}.wav"
 
 
+def _orphans(live: Path, url_of: dict[str, str]) -> list[tuple[Path, str]]:
+    """Raw files a stopped process left in ``live``, with the URL their call row names."""
+    found = []
+    for raw in sorted(live.glob(f"*{RAW_SUFFIX}")):
+        url = url_of.get(raw.stem)
+        if url is None:
+            _LOGGER.warning("raw recording %s belongs to no known call; left in place", raw)
+        else:
+            found.append((raw, url))
+    return found
+
+
 class LocalRecordings:
     """WAV files under ``<data dir>/recordings``; a call's raw file lives in ``.live`` meanwhile."""
 
@@ -68,11 +80,7 @@ class LocalRecordings:
 
     def recover(self, url_of: dict[str, str]) -> list[str]:
         finished = []
-        for raw in sorted(self.live.glob(f"*{RAW_SUFFIX}")):
-            url = url_of.get(raw.stem)
-            if url is None:
-                _LOGGER.warning("raw recording %s belongs to no known call; left in place", raw)
-                continue
+        for raw, url in _orphans(self.live, url_of):
             finish_raw(raw, Path(url))
             finished.append(url)
         return finished
@@ -144,10 +152,7 @@ class S3Recordings:
 
     def recover(self, url_of: dict[str, str]) -> list[str]:
         finished = []
-        for raw in sorted(self.live.glob(f"*{RAW_SUFFIX}")):
-            url = url_of.get(raw.stem)
-            if url is None:
-                continue
+        for raw, url in _orphans(self.live, url_of):
             self._mix_and_upload(raw, url)
             finished.append(url)
         return finished
