@@ -43,5 +43,9 @@ class ToolError(ApplianceError):
     """A tool was unknown, got bad arguments, or failed."""
 
 
+class ChannelError(ApplianceError):
+    """A channel received something it cannot use (a malformed frame, a bad signature)."""
+
+
 class ServerError(ApplianceError):
     """The server cannot start or serve."""

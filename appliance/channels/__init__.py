@@ -1,0 +1,1 @@
+"""Channels: each translates its wire format to audio frames and back, nothing more."""

@@ -1,0 +1,1 @@
+"""Phone calls through Twilio: webhooks, Media Streams, the REST API."""
