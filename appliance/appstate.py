@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 
@@ -16,6 +16,9 @@ from appliance.sessions import SessionManager
 from appliance.store.database import Store
 from appliance.store.records import CallRecords
 from appliance.tools.registry import Toolbox
+
+if TYPE_CHECKING:
+    from appliance.channels.twilio.webhooks import TwilioChannel
 
 Phase = Literal["loading", "ready", "stopping", "failed"]
 
@@ -34,6 +37,7 @@ class ServerState:
     reservations: PropertySystem
     records: CallRecords
     agent: Agent
+    twilio: TwilioChannel
     phase: Phase = "loading"
     started_monotonic: float = field(default_factory=time.monotonic)
 

@@ -553,6 +553,48 @@ def reservations_list(as_json: JsonOption = False, config: ConfigOption = None) 
     out.print(table)
 
 
+@app.command("call")
+def place_call(
+    number: Annotated[str, typer.Argument(help="The guest's number, E.164 (+15551234567)")],
+    purpose: Annotated[str, typer.Option(help="Why the hotel calls, for the log")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Call a guest through Twilio; when they answer, the agent takes the call."""
+    import urllib.error
+    import urllib.request
+
+    from appliance.store.access import running_appliance, server_url
+
+    settings = _config(config)
+    base = server_url(settings)
+    if running_appliance(base) is None:
+        err.print(f"no appliance answers at {base}: start it with `appliance serve` first")
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    request = urllib.request.Request(
+        base + "/admin/calls/outbound",
+        data=json.dumps({"to": number, "purpose": purpose}).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {settings.server.admin_token}",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            body = json.load(reply)
+    except urllib.error.HTTPError as error:
+        try:
+            message = json.load(error).get("message", "")
+        except ValueError:
+            message = str(error)
+        err.print(f"the call was not placed ({error.code}): {escape(message)}")
+        raise typer.Exit(EXIT_CHECK_FAILED) from None
+    out.print(
+        f"calling {body['to']} (call {body['call_sid']}) via the running server at {base}",
+        highlight=False,
+    )
+
+
 @app.command()
 def talk(
     audio_in: Annotated[

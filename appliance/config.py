@@ -160,6 +160,12 @@ class TwilioSettings:
     auth_token: str = _secret()
     phone_number: str = ""
     api_base_url: str = "https://api.twilio.com"
+    #: The address Twilio reaches this box at; stream URLs and signatures are built on it.
+    public_base_url: str = ""
+    max_concurrent_calls: int = _bounded(4, 1, 500)
+    stream_timeout_s: float = _bounded(10.0, 1.0, 600.0)
+    transfer_timeout_s: int = _bounded(20, 5, 120)
+    hold_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
 
 
 @dataclass(frozen=True)
@@ -281,6 +287,9 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "APPLIANCE_LOG_LEVEL": ("logging", "level"),
     "APPLIANCE_LOG_FORMAT": ("logging", "format"),
     "APPLIANCE_TWILIO_API_BASE_URL": ("twilio", "api_base_url"),
+    "TWILIO_API_BASE_URL": ("twilio", "api_base_url"),
+    "PUBLIC_BASE_URL": ("twilio", "public_base_url"),
+    "APPLIANCE_MAX_CALLS": ("twilio", "max_concurrent_calls"),
 }
 
 _TRUE = {"1", "true", "yes", "on"}

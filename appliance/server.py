@@ -13,6 +13,7 @@ from aiohttp import web
 
 from appliance import __version__, api
 from appliance.appstate import STATE, ServerState, json_error
+from appliance.channels.twilio import webhooks
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -96,4 +97,5 @@ def create_app(state: ServerState) -> web.Application:
     app.router.add_get("/voice/health", health)
     app.router.add_get("/admin/config", admin_config)
     api.add_routes(app)
+    webhooks.add_routes(app, state.twilio)
     return app

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 
 from appliance.appstate import ServerState
+from appliance.channels.twilio.rest import TwilioRest
+from appliance.channels.twilio.webhooks import TwilioChannel
 from appliance.config import Config, masked
 from appliance.dialogue.agent import Agent, HotelAgent, ToolCallingAgent, llm_phraser
 from appliance.engines import Engines, build_engines
@@ -25,7 +27,7 @@ from appliance.store.database import Connection, Store
 from appliance.store.recordings import Recordings, open_recordings
 from appliance.store.records import CallRecords, storages
 from appliance.tools import install_toolbox
-from appliance.tools.context import ToolContext
+from appliance.tools.context import NoSms, ToolContext
 from appliance.tools.registry import Toolbox
 
 _LOGGER = logging.getLogger(__name__)
@@ -56,7 +58,18 @@ async def open_state(config: Config, engines: Engines) -> ServerState:
         await _finish_crashed_recordings(store, recordings)
     sessions = SessionManager(store, recordings)
     reservations = LocalReservations(store, hotel)
-    toolbox = Toolbox(ToolContext(sessions, store, hotel, reservations, config.departments))
+    rest = TwilioRest(config.twilio)
+    twilio_ready = bool(config.twilio.account_sid and config.twilio.auth_token)
+    toolbox = Toolbox(
+        ToolContext(
+            sessions,
+            store,
+            hotel,
+            reservations,
+            config.departments,
+            sms=rest if twilio_ready else NoSms(),
+        )
+    )
     install_toolbox(toolbox)
     return ServerState(
         engines=engines,
@@ -68,6 +81,7 @@ async def open_state(config: Config, engines: Engines) -> ServerState:
         reservations=reservations,
         records=CallRecords(store, storages(recordings, config.paths.data_dir)),
         agent=build_agent(config, hotel, toolbox, engines),
+        twilio=TwilioChannel(config, rest),
     )
 
 

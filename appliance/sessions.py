@@ -369,9 +369,14 @@ class SessionManager:
             _LOGGER.error("recording of %s not stored: %s", session.id, err.message)
 
     async def end_all(self, status: CallStatus, error_code: str | None = None) -> int:
-        ids = list(self._sessions)
-        for session_id in ids:
-            session = self._sessions[session_id]
+        ended = 0
+        for session_id in list(self._sessions):
+            session = self._sessions.get(session_id)
+            if session is None:
+                continue
             await session.control.hang_up()
-            await self.end_session(session_id, status, error_code)
-        return len(ids)
+            # The call's own loop may have closed it while the line was being hung up.
+            if session_id in self._sessions:
+                await self.end_session(session_id, status, error_code)
+                ended += 1
+        return ended

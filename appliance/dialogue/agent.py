@@ -405,7 +405,25 @@ class HotelAgent:
             return Reply(f"{result.get('say', FALLBACK)} Would you like a different room?")
         state.last_reservation = result["reservation"]
         state.expecting = "anything_else"
-        return Reply(f"{result['say']} {ANYTHING_ELSE}")
+        texted = await self._text_confirmation(result["reservation"])
+        return Reply(f"{result['say']}{texted} {ANYTHING_ELSE}")
+
+    async def _text_confirmation(self, reservation: dict[str, Any]) -> str:
+        """The details by SMS too, when the hotel's Twilio number is set up."""
+        if not reservation.get("phone"):
+            return ""
+        message = (
+            f"{self.hotel.name}: your reservation {reservation['code']} is confirmed. "
+            f"{reservation['room_name'].capitalize()}, {say_date(reservation['check_in'])} to "
+            f"{say_date(reservation['check_out'])}, {reservation['guests']} guest(s), total "
+            f"{say_price(reservation['total'], self.hotel.currency)}. {self.hotel.amenities.get('cancellation', '')}"
+        ).strip()
+        sent = await self._tool(
+            "send_sms_confirmation", phone=reservation["phone"], message=message
+        )
+        return (
+            " I've also sent the details to your phone by text message." if sent.get("ok") else ""
+        )
 
     async def _rebook(self, session: Session, state: DialogueState) -> Reply:
         old = state.last_reservation

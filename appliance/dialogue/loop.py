@@ -124,7 +124,7 @@ class Conversation:
         self._to_vad = StreamResampler(VAD_RATE_HZ)
         self._to_sink = StreamResampler(sink.sample_rate_hz)
         self._on_turn = on_turn
-        self._turns: asyncio.Queue[Endpoint] = asyncio.Queue()
+        self._turns: asyncio.Queue[Endpoint | str] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._speculative: tuple[float, asyncio.Task[str]] | None = None
         self._speaking: asyncio.Task[tuple[str, bool]] | None = None
@@ -184,6 +184,14 @@ class Conversation:
             and not self._endpointer.speaking
         )
 
+    def respond_to(self, text: str) -> None:
+        """A turn from text instead of speech (a menu key the channel translated)."""
+        self._turns.put_nowait(text)
+
+    async def say(self, text: str) -> None:
+        """Say something the caller did not ask for (an announcement, a time warning)."""
+        await self._say_unprompted(text)
+
     async def close(self, status: CallStatus = CallStatus.COMPLETED) -> None:
         """End the call from the channel's side (hang-up, stream stop)."""
         await self._finish(status)
@@ -239,19 +247,22 @@ class Conversation:
             if self.done.is_set():
                 return
 
-    async def _turn(self, endpoint: Endpoint) -> None:
+    async def _turn(self, endpoint: Endpoint | str) -> None:
         endpointed = time.perf_counter()
-        speculative, self._speculative = self._speculative, None
-        if (
-            speculative is not None
-            and abs(speculative[0] - endpoint.speech_end_ms) < 1
-            and not speculative[1].cancelled()
-        ):
-            transcript = await speculative[1]
+        if isinstance(endpoint, str):
+            transcript = endpoint
         else:
-            if speculative is not None:
-                speculative[1].cancel()
-            transcript = await self._transcribe(endpoint.audio)
+            speculative, self._speculative = self._speculative, None
+            if (
+                speculative is not None
+                and abs(speculative[0] - endpoint.speech_end_ms) < 1
+                and not speculative[1].cancelled()
+            ):
+                transcript = await speculative[1]
+            else:
+                if speculative is not None:
+                    speculative[1].cancel()
+                transcript = await self._transcribe(endpoint.audio)
         transcript = transcript.strip()
         transcribed = time.perf_counter()
         if _NOT_SPEECH.match(transcript):
@@ -262,7 +273,7 @@ class Conversation:
         answered = time.perf_counter()
         first_audio: list[float] = []
         heard, interrupted = await self._speak(reply.text, first_audio)
-        endpoint_ms = endpoint.at_ms - endpoint.speech_end_ms
+        endpoint_ms = 0.0 if isinstance(endpoint, str) else endpoint.at_ms - endpoint.speech_end_ms
         timings = None
         if first_audio:
             timings = TurnTimings(

@@ -1,0 +1,332 @@
+"""One phone call on a Twilio media stream: frames in become audio for the turn loop; the
+loop's audio goes back as mu-law media, marks and clears. Nothing here understands speech."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from dataclasses import dataclass, field
+
+from aiohttp import WSMsgType, web
+
+from appliance.appstate import ServerState
+from appliance.audio.codecs import MULAW_RATE_HZ, mulaw_decode, mulaw_encode
+from appliance.audio.frames import AudioFrame
+from appliance.channels.twilio import protocol, twiml
+from appliance.channels.twilio.rest import TwilioRest
+from appliance.config import Config
+from appliance.dialogue.loop import Conversation
+from appliance.errors import ApplianceError, ChannelError
+from appliance.logs import CALL_ID
+from appliance.sessions import CallStatus, Session
+
+_LOGGER = logging.getLogger(__name__)
+
+MARK_WAIT_S = 15.0
+#: Keys closer together than this are one run: a number being keyed, not a menu choice.
+KEY_RUN_GAP_S = 1.2
+
+
+class TwilioSink:
+    """The loop's audio out, as Twilio media frames; marks tell what has been played."""
+
+    sample_rate_hz = MULAW_RATE_HZ
+
+    def __init__(self, ws: web.WebSocketResponse, stream_sid: str) -> None:
+        self._ws = ws
+        self._stream_sid = stream_sid
+        self._names = itertools.count(1)
+        self._waiting: dict[str, asyncio.Event] = {}
+
+    async def play(self, frame: AudioFrame) -> None:
+        if not self._ws.closed:
+            await self._ws.send_str(
+                protocol.serialise(protocol.SendMedia(self._stream_sid, mulaw_encode(frame)))
+            )
+
+    async def flush(self) -> None:
+        """Barge-in: Twilio drops what it buffered and echoes the pending marks at once."""
+        if not self._ws.closed:
+            await self._ws.send_str(protocol.serialise(protocol.Clear(self._stream_sid)))
+
+    async def played(self, timeout_s: float = MARK_WAIT_S) -> bool:
+        """Wait until the caller has heard everything sent so far (Twilio echoes our mark)."""
+        if self._ws.closed:
+            return False
+        name = f"played-{next(self._names)}"
+        echoed = self._waiting[name] = asyncio.Event()
+        await self._ws.send_str(protocol.serialise(protocol.SendMark(self._stream_sid, name)))
+        try:
+            await asyncio.wait_for(echoed.wait(), timeout_s)
+            return True
+        except TimeoutError:
+            _LOGGER.warning("no echo of mark %s within %.0f s", name, timeout_s)
+            return False
+        finally:
+            self._waiting.pop(name, None)
+
+    def marked(self, name: str) -> None:
+        if name in self._waiting:
+            self._waiting[name].set()
+
+
+@dataclass
+class TwilioCallControl:
+    """What the tools can do to a phone call: transfer and hold go through the REST API."""
+
+    rest: TwilioRest
+    call_sid: str
+    config: Config
+    channel: str = "phone"
+    #: Set when the call was handed elsewhere: the stop that follows is not a hang-up.
+    redirected: bool = False
+    pending_transfer: tuple[str, str] | None = None
+    conversation: Conversation | None = field(default=None, repr=False)
+
+    async def transfer(self, number: str, department: str, reason: str) -> str | None:
+        # The redirect waits until the caller has heard "I'm connecting you now".
+        self.pending_transfer = (number, department)
+        return None
+
+    async def play_hold_music(self) -> str | None:
+        try:
+            await self.rest.update_call(
+                self.call_sid, twiml.hold(self.config.twilio.hold_music_url)
+            )
+        except ChannelError as err:
+            _LOGGER.error("hold failed: %s", err.message)
+            return "I can't put you on hold right now"
+        self.redirected = True
+        return None
+
+    async def announce(self, message: str) -> str | None:
+        if self.conversation is None:
+            return "the call is not connected yet"
+        await self.conversation.say(message)
+        return None
+
+    async def hang_up(self) -> None:
+        with contextlib.suppress(ChannelError):
+            await self.rest.hang_up(self.call_sid)
+
+    async def complete_transfer(self) -> None:
+        assert self.pending_transfer is not None
+        number, department = self.pending_transfer
+        who = department.replace("_", " ")
+        document = twiml.transfer(
+            number, self.config.twilio.phone_number or None, self.config.twilio.transfer_timeout_s,
+            f"I'm sorry, nobody at the {who} could answer. Please call again, or leave your number with the "
+            "front desk and we will call you back. Goodbye.",
+        )  # fmt: skip
+        await self.rest.update_call(self.call_sid, document)
+        self.redirected = True
+
+
+class TwilioCall:
+    """Runs one media stream from ``start`` to ``stop``."""
+
+    def __init__(
+        self,
+        state: ServerState,
+        config: Config,
+        rest: TwilioRest,
+        ws: web.WebSocketResponse,
+        session_for_token: dict[str, str],
+    ) -> None:
+        self._state = state
+        self._config = config
+        self._rest = rest
+        self._ws = ws
+        self._tokens = session_for_token
+        self._stream_sid = ""
+        self._tasks: list[asyncio.Task[None]] = []
+        self._keys: list[str] = []
+        self._key_timer: asyncio.TimerHandle | None = None
+        self.skipped = 0
+
+    async def run(self) -> None:
+        timeout_s = self._config.twilio.stream_timeout_s
+        start = await self._await_start(timeout_s)
+        if start is None:
+            return
+        self._stream_sid = start.stream_sid
+        session_id = self._tokens.pop(start.custom_parameters.get("token", ""), None)
+        if session_id is None or self._state.sessions.find(session_id) is None:
+            _LOGGER.warning(
+                "stream %s refused: its one-time token is missing, used or unknown",
+                start.stream_sid,
+            )
+            await self._ws.close(code=4403, message=b"bad token")
+            return
+        session = self._state.sessions.get(session_id)
+        CALL_ID.set(session.id)
+        control = TwilioCallControl(self._rest, start.call_sid, self._config)
+        session.control = control
+        sink = TwilioSink(self._ws, start.stream_sid)
+        conversation = Conversation(
+            self._state.engines, self._state.agent, self._state.sessions, session, sink,
+            self._config.vad, self._config.dialogue,
+        )  # fmt: skip
+        control.conversation = conversation
+        await conversation.start(greet=True)
+        self._tasks = [
+            asyncio.create_task(self._finish_when_done(conversation, control, sink, session)),
+            asyncio.create_task(self._time_limit(conversation)),
+        ]
+        try:
+            await self._read(conversation, sink, session, timeout_s)
+        finally:
+            if self._key_timer is not None:
+                self._key_timer.cancel()
+            for task in self._tasks:
+                task.cancel()
+            if not conversation.done.is_set():
+                await conversation.close(self._ended_by_caller(control, session))
+            await self._ws.close()
+
+    async def _await_start(self, timeout_s: float) -> protocol.Start | None:
+        while True:
+            try:
+                message = await asyncio.wait_for(self._ws.receive(), timeout_s)
+            except TimeoutError:
+                _LOGGER.warning("media stream sent no start within %.0f s; closing it", timeout_s)
+                await self._ws.close()
+                return None
+            if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.ERROR):
+                return None
+            frame = self._frame(message)
+            if isinstance(frame, protocol.Start):
+                if (
+                    frame.media_format.encoding != protocol.MULAW_ENCODING
+                    or frame.media_format.sample_rate_hz != MULAW_RATE_HZ
+                ):
+                    _LOGGER.error("stream %s sends %s at %d Hz; only 8 kHz mu-law is spoken here",
+                                  frame.stream_sid, frame.media_format.encoding, frame.media_format.sample_rate_hz)  # fmt: skip
+                    await self._ws.close()
+                    return None
+                return frame
+
+    def _frame(self, message: object) -> protocol.Inbound | None:
+        """Parse one WebSocket message; a malformed one is logged with the reason and skipped."""
+        data = getattr(message, "data", None)
+        try:
+            frame = protocol.parse(data if isinstance(data, str | bytes) else b"")
+        except protocol.ProtocolError as err:
+            self.skipped += 1
+            _LOGGER.warning("skipped a media stream frame: %s", err.message)
+            return None
+        if (
+            self._stream_sid
+            and not isinstance(frame, protocol.Connected)
+            and frame.stream_sid != self._stream_sid
+        ):
+            self.skipped += 1
+            _LOGGER.warning(
+                "skipped a frame of stream %s on stream %s", frame.stream_sid, self._stream_sid
+            )
+            return None
+        return frame
+
+    async def _read(
+        self, conversation: Conversation, sink: TwilioSink, session: Session, timeout_s: float
+    ) -> None:
+        while not self._ws.closed:
+            try:
+                message = await asyncio.wait_for(self._ws.receive(), timeout_s)
+            except TimeoutError:
+                _LOGGER.warning("media stream silent for %.0f s; ending the call", timeout_s)
+                await conversation.close(
+                    CallStatus.FAILED if not session.messages else CallStatus.ABANDONED
+                )
+                return
+            if message.type in (
+                WSMsgType.CLOSE,
+                WSMsgType.CLOSED,
+                WSMsgType.CLOSING,
+                WSMsgType.ERROR,
+            ):
+                return
+            frame = self._frame(message)
+            if isinstance(frame, protocol.Media):
+                conversation.feed(mulaw_decode(frame.payload))
+            elif isinstance(frame, protocol.Mark):
+                sink.marked(frame.name)
+            elif isinstance(frame, protocol.Dtmf):
+                self._keyed(conversation, session, frame.digit)
+            elif isinstance(frame, protocol.Stop):
+                _LOGGER.info("media stream stopped")
+                return
+
+    def _keyed(self, conversation: Conversation, session: Session, digit: str) -> None:
+        """A menu choice is one key on its own. A run of keys is a number being keyed in (a
+        card, a phone number): it is never stored or logged, and chooses nothing."""
+        self._keys.append(digit)
+        if self._key_timer is not None:
+            self._key_timer.cancel()
+        self._key_timer = asyncio.get_running_loop().call_later(
+            KEY_RUN_GAP_S,
+            lambda: self._tasks.append(asyncio.create_task(self._keys_done(conversation, session))),
+        )
+
+    async def _keys_done(self, conversation: Conversation, session: Session) -> None:
+        keys, self._keys = self._keys, []
+        if len(keys) > 1:
+            _LOGGER.info("ignored %d keys pressed as a number", len(keys))
+            return
+        if keys and keys[0] in self._state.toolbox.context.hotel.ivr:
+            await self._key(conversation, session, keys[0])
+
+    async def _key(self, conversation: Conversation, session: Session, digit: str) -> None:
+        result = await self._state.toolbox.execute(
+            "handle_ivr_menu", session_id=session.id, digit=digit
+        )
+        if result.get("intent") == "transfer" and result.get("ok"):
+            await conversation.say(str(result["say"]))
+            await conversation.close(CallStatus.TRANSFERRED)
+        elif result.get("intent") == "reservations":
+            conversation.respond_to("I'd like to book a room")
+        elif result.get("intent"):
+            conversation.respond_to(str(result["intent"]).replace("_", " "))
+        elif result.get("say"):
+            await conversation.say(str(result["say"]))
+
+    async def _finish_when_done(
+        self,
+        conversation: Conversation,
+        control: TwilioCallControl,
+        sink: TwilioSink,
+        session: Session,
+    ) -> None:
+        """When the loop ends the call: let the last words play, then transfer or hang up."""
+        await conversation.done.wait()
+        await sink.played()
+        try:
+            if control.pending_transfer is not None:
+                await control.complete_transfer()
+            elif not control.redirected:
+                await self._rest.hang_up(control.call_sid)
+        except ApplianceError as err:
+            _LOGGER.error("could not end the call through Twilio: %s", err.message)
+        await self._ws.close()
+
+    async def _time_limit(self, conversation: Conversation) -> None:
+        limit_s = self._config.voice.max_call_duration_minutes * 60
+        await asyncio.sleep(max(0, limit_s - 60))
+        await conversation.say("We have about one minute left on this call.")
+        await asyncio.sleep(min(60, limit_s))
+        await conversation.say(
+            "I'm sorry, we've reached the time limit for this call. Thank you for calling. Goodbye!"
+        )
+        await conversation.close(CallStatus.COMPLETED)
+
+    @staticmethod
+    def _ended_by_caller(control: TwilioCallControl, session: Session) -> CallStatus:
+        if control.redirected or control.pending_transfer is not None:
+            return CallStatus.TRANSFERRED
+        return (
+            CallStatus.COMPLETED
+            if any(m.role == "user" for m in session.messages)
+            else CallStatus.ABANDONED
+        )

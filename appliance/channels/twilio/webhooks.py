@@ -1,0 +1,188 @@
+"""Twilio's webhooks and the media stream endpoint, with their signatures checked."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+
+from appliance.appstate import STATE, json_error
+from appliance.channels.twilio import twiml
+from appliance.channels.twilio.call import TwilioCall
+from appliance.channels.twilio.rest import TwilioRest
+from appliance.config import Config
+from appliance.errors import ChannelError, ToolError
+from appliance.sessions import CallStatus, SessionError
+
+_LOGGER = logging.getLogger(__name__)
+
+INBOUND_PATH = "/voice/twilio/inbound"
+OUTBOUND_PATH = "/voice/twilio/outbound"
+STATUS_PATH = "/voice/twilio/status"
+STREAM_PATH = "/voice/twilio/stream"
+_ENDED = {"completed": CallStatus.COMPLETED, "busy": CallStatus.FAILED, "failed": CallStatus.FAILED,
+          "no-answer": CallStatus.ABANDONED, "canceled": CallStatus.ABANDONED}  # fmt: skip
+
+
+@dataclass
+class TwilioChannel:
+    config: Config
+    rest: TwilioRest
+    #: One-time tokens handed to Twilio in the TwiML, each good for one stream.
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def public(self) -> str:
+        return self.config.twilio.public_base_url.rstrip("/")
+
+    @property
+    def stream_url(self) -> str:
+        base = self.public.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+        return base + STREAM_PATH
+
+    def problem(self) -> str | None:
+        if not self.config.twilio.auth_token:
+            return (
+                "TWILIO_AUTH_TOKEN is not set, so no request can be checked as coming from Twilio"
+            )
+        if not self.public:
+            return "PUBLIC_BASE_URL is not set: signatures are checked against it and streams are built on it"
+        return None
+
+    def signed(self, url: str, params: dict[str, str], signature: str | None) -> str | None:
+        """None if Twilio signed this request, else why not (the log says it, support reads it)."""
+        if not signature:
+            return "no X-Twilio-Signature header"
+        if not RequestValidator(self.config.twilio.auth_token).validate(url, params, signature):
+            return (f"X-Twilio-Signature does not match {url} with TWILIO_AUTH_TOKEN: check PUBLIC_BASE_URL "
+                    "is the address in the Twilio console and the token is the account's")  # fmt: skip
+        return None
+
+
+TWILIO = web.AppKey("twilio", TwilioChannel)
+
+
+async def _checked(
+    request: web.Request, path: str
+) -> tuple[TwilioChannel, dict[str, str]] | web.Response:
+    channel = request.app[TWILIO]
+    if (problem := channel.problem()) is not None:
+        _LOGGER.error("Twilio request refused: %s", problem)
+        return json_error(503, "twilio-not-configured", problem)
+    form = {k: str(v) for k, v in (await request.post()).items()}
+    why = channel.signed(channel.public + path, form, request.headers.get("X-Twilio-Signature"))
+    if why is not None:
+        _LOGGER.warning("refused a request to %s: %s", path, why)
+        return json_error(403, "bad-signature", why)
+    return channel, form
+
+
+def _twiml(document: str) -> web.Response:
+    return web.Response(text=document, content_type="text/xml")
+
+
+async def _answer(request: web.Request, path: str, direction: str) -> web.StreamResponse:
+    checked = await _checked(request, path)
+    if isinstance(checked, web.Response):
+        return checked
+    channel, form = checked
+    state = request.app[STATE]
+    settings = channel.config
+    front_desk = settings.departments.front_desk or None
+    if not settings.voice.enabled:
+        return _twiml(twiml.say_and_dial("The automated line is closed. Let me put you through to the front desk.",
+                                         front_desk, settings.twilio.phone_number, settings.twilio.transfer_timeout_s))  # fmt: skip
+    if state.phase != "ready" or state.sessions.count() >= settings.twilio.max_concurrent_calls:
+        _LOGGER.warning(
+            "call %s put through to the front desk: %d calls already",
+            form.get("CallSid"),
+            state.sessions.count(),
+        )
+        return _twiml(twiml.say_and_dial("All our lines are busy right now. Let me put you through to the front desk.",
+                                         front_desk, settings.twilio.phone_number, settings.twilio.transfer_timeout_s))  # fmt: skip
+    caller = form.get("To") if direction == "outbound" else form.get("From")
+    try:
+        session = await state.sessions.create_session(
+            channel="phone", caller_id=caller or None, direction=direction,
+            session_id=form.get("CallSid") or None, language=settings.voice.default_language,
+        )  # fmt: skip
+    except SessionError as err:
+        _LOGGER.error("call refused: %s", err.message)
+        return _twiml(twiml.say_and_dial("I'm sorry, I can't take your call right now.", front_desk,
+                                         settings.twilio.phone_number, settings.twilio.transfer_timeout_s))  # fmt: skip
+    token = secrets.token_urlsafe(24)
+    channel.tokens[token] = session.id
+    return _twiml(twiml.connect_stream(channel.stream_url, {"token": token}))
+
+
+async def inbound(request: web.Request) -> web.StreamResponse:
+    return await _answer(request, INBOUND_PATH, "inbound")
+
+
+async def outbound_answered(request: web.Request) -> web.StreamResponse:
+    return await _answer(request, OUTBOUND_PATH, "outbound")
+
+
+async def status(request: web.Request) -> web.Response:
+    """Call progress. Callbacks can arrive late, out of order and twice: only a live session is
+    ended by them, once."""
+    checked = await _checked(request, STATUS_PATH)
+    if isinstance(checked, web.Response):
+        return checked
+    _, form = checked
+    ended = _ENDED.get(form.get("CallStatus", ""))
+    session = request.app[STATE].sessions.find(form.get("CallSid", ""))
+    if ended is not None and session is not None and session.active:
+        await request.app[STATE].sessions.end_session(
+            session.id, ended, None if ended is CallStatus.COMPLETED else form["CallStatus"]
+        )
+    return web.Response(status=204)
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    channel = request.app[TWILIO]
+    if (problem := channel.problem()) is not None:
+        return json_error(503, "twilio-not-configured", problem)
+    why = channel.signed(channel.stream_url, {}, request.headers.get("X-Twilio-Signature"))
+    if why is not None:
+        _LOGGER.warning("refused a media stream: %s", why)
+        return json_error(403, "bad-signature", why)
+    ws = web.WebSocketResponse(heartbeat=None)
+    await ws.prepare(request)
+    call = TwilioCall(request.app[STATE], channel.config, channel.rest, ws, channel.tokens)
+    await call.run()
+    return ws
+
+
+async def place_call(request: web.Request) -> web.Response:
+    """Admin API: call a guest; the answer leads into the same stream handling."""
+    channel = request.app[TWILIO]
+    if (problem := channel.problem()) is not None:
+        return json_error(503, "twilio-not-configured", problem)
+    body = await request.json()
+    to = str(body.get("to", ""))
+    try:
+        from appliance.tools.voice import normalize_phone
+
+        number = normalize_phone(to)
+        sid = await channel.rest.create_call(
+            number, channel.public + OUTBOUND_PATH, channel.public + STATUS_PATH
+        )
+    except ToolError as err:
+        return json_error(400, err.code, err.message)
+    except ChannelError as err:
+        return json_error(502, err.code, err.message)
+    _LOGGER.info("placed a call to %s", number, extra={"purpose": body.get("purpose", "")})
+    return web.json_response({"call_sid": sid, "to": number}, status=201)
+
+
+def add_routes(app: web.Application, channel: TwilioChannel) -> None:
+    app[TWILIO] = channel
+    app.router.add_post(INBOUND_PATH, inbound)
+    app.router.add_post(OUTBOUND_PATH, outbound_answered)
+    app.router.add_post(STATUS_PATH, status)
+    app.router.add_get(STREAM_PATH, stream)
+    app.router.add_post("/admin/calls/outbound", place_call)

@@ -1,0 +1,304 @@
+"""Phone calls through the real server on loopback: signed webhooks, a media stream driven at
+real time by a simulated caller, and Twilio's REST API as a fake server that speaks it."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+import soxr
+from aiohttp import web
+from conftest import appliance_env, free_port, run_appliance
+from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioRest, SimulatedCall
+
+from appliance.appstate import ServerState
+from appliance.audio.codecs import mulaw_decode
+from appliance.audio.frames import AudioFrame, concat
+from appliance.config import Config, DepartmentSettings, TwilioSettings
+from appliance.engines import Engines
+from appliance.server import create_app
+from appliance.service import close_state, open_state
+from appliance.store import calls
+
+FRONT_DESK = "+12075550111"
+
+
+@dataclasses.dataclass
+class Rig:
+    state: ServerState
+    public: str
+    rest: FakeTwilioRest
+    http: aiohttp.ClientSession
+
+
+@pytest.fixture()
+async def rig(engines: Engines, config: Config) -> AsyncIterator[Rig]:
+    rest = FakeTwilioRest()
+    rest_runner = web.AppRunner(rest.app())
+    await rest_runner.setup()
+    rest_port = free_port()
+    await web.TCPSite(rest_runner, "127.0.0.1", rest_port).start()
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    settings = dataclasses.replace(
+        config,
+        twilio=TwilioSettings(
+            account_sid=ACCOUNT_SID,
+            auth_token=AUTH_TOKEN,
+            phone_number="+12075550100",
+            api_base_url=f"http://127.0.0.1:{rest_port}",
+            public_base_url=public,
+            max_concurrent_calls=2,
+            stream_timeout_s=5.0,
+        ),  # fmt: skip
+        departments=DepartmentSettings(front_desk=FRONT_DESK),
+    )
+    state = await open_state(settings, engines)
+    state.phase = "ready"
+    runner = web.AppRunner(create_app(state))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    async with aiohttp.ClientSession() as http:
+        yield Rig(state, public, rest, http)
+    await close_state(state)
+    await runner.cleanup()
+    await rest_runner.cleanup()
+
+
+async def speak(engines: Engines, text: str) -> AudioFrame:
+    audio = concat(await engines.tts.run(lambda model, t: list(model.synthesize(t)), text))
+    return AudioFrame.from_float(
+        soxr.resample(audio.float_samples(), audio.sample_rate_hz, 8000), 8000
+    )
+
+
+async def heard_text(engines: Engines, audio: AudioFrame) -> str:
+    return str(await engines.stt.run(lambda model, a: model.transcribe(a).text, audio)).lower()
+
+
+async def wait_for(condition: Any, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:  # noqa: ASYNC110  (polls the fake's records)
+        await asyncio.sleep(0.05)
+
+
+async def test_a_phone_call_is_greeted_answered_and_hung_up_after_goodbye(rig: Rig) -> None:
+    engines = rig.state.engines
+    call = SimulatedCall(rig.public)
+    rig.rest.calls.add(call.call_sid)
+    twiml = await call.dial(rig.http)
+    assert "<Connect><Stream" in twiml and "?" not in re.search(r'url="([^"]+)"', twiml).group(1)  # type: ignore[union-attr]
+    await call.connect(rig.http, twiml)
+    await call.say(AudioFrame.silence(6000, 8000))  # the greeting plays while the line is quiet
+    greeting = await heard_text(engines, call.heard_audio())
+    assert "harbor view" in greeting or "calling" in greeting, greeting
+
+    # Garbage on the line is skipped, and the call goes on.
+    await call.send("{not json")
+    await call.send(
+        {
+            "event": "media",
+            "sequenceNumber": "99",
+            "streamSid": "MZsomeoneelse",
+            "media": {"payload": "AAAA"},
+        }
+    )
+    await call.send({"event": "nonsense", "sequenceNumber": "100", "streamSid": call.stream_sid})
+    before = len(call.heard)
+    await call.say(await speak(engines, "What time is check-out?"), then_silence_s=5.0)
+    answer = await heard_text(engines, mulaw_decode(bytes(call.heard[before:])))
+    assert re.search(r"\b11\b", answer), answer
+
+    await call.say(await speak(engines, "Thank you, goodbye."), then_silence_s=6.0)
+    await wait_for(
+        lambda: any(form.get("Status") == "completed" for _, _, form in rig.rest.requests)
+    )
+    assert any(path.endswith(f"/Calls/{call.call_sid}.json") and form.get("Status") == "completed"
+               for _, path, form in rig.rest.requests)  # fmt: skip
+    assert call.marks_echoed, "the hang-up waited for a mark"
+    row = await rig.state.store.read(calls.get_call, call.call_sid)
+    assert row["status"] == "completed" and row["caller_id"] == "+15551230001"
+    assert [t["role"] for t in row["turns"]][:2] == ["assistant", "user"]
+
+
+async def test_a_transfer_redirects_the_live_call_to_the_department(rig: Rig) -> None:
+    call = SimulatedCall(rig.public)
+    rig.rest.calls.add(call.call_sid)
+    await call.connect(rig.http, await call.dial(rig.http))
+    await call.say(AudioFrame.silence(2500, 8000))
+    await call.say(
+        await speak(rig.state.engines, "Can I speak to the front desk please?"), then_silence_s=6.0
+    )
+    await wait_for(lambda: any("Twiml" in form for _, _, form in rig.rest.requests))
+    redirect = next(form["Twiml"] for _, _, form in rig.rest.requests if "Twiml" in form)
+    assert (
+        f"<Number>{FRONT_DESK}</Number>" in redirect
+        and "<Dial" in redirect
+        and 'timeout="' in redirect
+    )
+    await call.hang_up()  # the stop after a redirect
+    await wait_for(lambda: rig.state.sessions.find(call.call_sid) is None)
+    row = await rig.state.store.read(calls.get_call, call.call_sid)
+    assert row["status"] == "transferred"
+    assert "transfer_to_human" in row["tools_executed"]
+
+
+async def test_talking_over_the_reply_sends_clear(rig: Rig) -> None:
+    call = SimulatedCall(rig.public)
+    rig.rest.calls.add(call.call_sid)
+    await call.connect(rig.http, await call.dial(rig.http))
+    await call.say(AudioFrame.silence(600, 8000))  # the greeting has started
+    await call.say(
+        await speak(rig.state.engines, "Actually, I want to book a room for two nights."),
+        then_silence_s=2.0,
+    )
+    assert call.clears >= 1
+    greeting = rig.state.sessions.get(call.call_sid).messages[0]
+    assert greeting.role == "assistant" and greeting.content.endswith("...")  # stored as heard: cut short
+    await call.hang_up()
+
+
+async def test_signatures_are_checked_against_the_public_url(rig: Rig) -> None:
+    call = SimulatedCall(rig.public)
+    form = {"CallSid": call.call_sid, "From": "+15550000000", "To": "+12075550100"}
+    status, body = await call.webhook(
+        rig.http, "/voice/twilio/inbound", form, signature="bm90IGEgc2lnbmF0dXJl"
+    )
+    assert status == 403 and "does not match" in body and "PUBLIC_BASE_URL" in body
+    status, body = await call.webhook(rig.http, "/voice/twilio/inbound", form, signature="")
+    assert status == 403 and "no X-Twilio-Signature" in body
+    async with rig.http.get(rig.public + "/voice/twilio/stream", headers={"Upgrade": "websocket", "Connection": "Upgrade",
+                            "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}) as reply:  # fmt: skip
+        assert reply.status == 403
+
+
+async def test_a_full_appliance_puts_callers_through_to_the_front_desk(rig: Rig) -> None:
+    for n in range(2):
+        await rig.state.sessions.create_session(channel="phone", caller_id=f"+1555000000{n}")
+    twiml = await SimulatedCall(rig.public).dial(rig.http)
+    assert "busy" in twiml and "<Dial" in twiml and FRONT_DESK in twiml and "<Connect>" not in twiml
+
+
+async def test_status_callbacks_twice_and_late_change_nothing_twice(rig: Rig) -> None:
+    call = SimulatedCall(rig.public)
+    await call.dial(rig.http)  # the caller hangs up before the stream starts
+    form = {"CallSid": call.call_sid, "CallStatus": "no-answer", "CallDuration": "0"}
+    for _ in range(2):
+        status, _ = await call.webhook(rig.http, "/voice/twilio/status", form)
+        assert status == 204
+    status, _ = await call.webhook(
+        rig.http, "/voice/twilio/status", {**form, "CallStatus": "ringing"}
+    )
+    row = await rig.state.store.read(calls.get_call, call.call_sid)
+    assert row["status"] == "abandoned" and row["error_code"] == "no-answer"
+
+
+async def test_sms_and_outbound_calls_go_through_the_rest_api(rig: Rig) -> None:
+    from appliance.tools import send_sms_confirmation
+
+    sent = await send_sms_confirmation("+15557770000", "Your confirmation code is K7M2QX.")
+    assert sent["ok"] and sent["sid"].startswith("SM")
+    method, path, form = rig.rest.requests[-1]
+    assert path.endswith("/Messages.json") and form == {"To": "+15557770000", "From": "+12075550100",
+                                                         "Body": "Your confirmation code is K7M2QX."}  # fmt: skip
+    async with rig.http.post(
+        rig.public + "/admin/calls/outbound",
+        json={"to": "(555) 777-0001", "purpose": "late check-out"},
+    ) as reply:
+        body = await reply.json()
+        assert reply.status == 201 and body["call_sid"].startswith("CA")
+    _, path, form = rig.rest.requests[-1]
+    assert path.endswith("/Calls.json") and form["To"] == "+15557770001"
+    assert (
+        form["Url"] == rig.public + "/voice/twilio/outbound"
+        and form["StatusCallback"] == rig.public + "/voice/twilio/status"
+    )
+
+
+async def test_keys_of_the_menu_act_and_other_keys_are_never_stored(rig: Rig) -> None:
+    call = SimulatedCall(rig.public)
+    rig.rest.calls.add(call.call_sid)
+    await call.connect(rig.http, await call.dial(rig.http))
+    await call.say(AudioFrame.silence(500, 8000))
+    for digit in "4111111111111111":  # a card number keyed in: its 1s and 4s are menu keys too
+        await call.press(digit)
+        await asyncio.sleep(0.15)
+    await call.say(AudioFrame.silence(2000, 8000))
+    await call.press("2")  # 2 on its own: the front desk
+    await call.say(AudioFrame.silence(6000, 8000))
+    await wait_for(lambda: any("Twiml" in form for _, _, form in rig.rest.requests))
+    assert any(FRONT_DESK in form.get("Twiml", "") for _, _, form in rig.rest.requests)
+    await wait_for(lambda: rig.state.sessions.find(call.call_sid) is None)
+    row = await rig.state.store.read(calls.get_call, call.call_sid)
+    assert row["status"] == "transferred"
+    assert [t["arguments"]["digit"] for t in row["tools"] if t["tool"] == "handle_ivr_menu"] == [
+        "2"
+    ]
+    assert "4111" not in str(row)
+
+
+async def test_a_stream_that_goes_silent_is_ended_and_its_row_closed(rig: Rig) -> None:
+    call = SimulatedCall(rig.public)
+    rig.rest.calls.add(call.call_sid)
+    await call.connect(rig.http, await call.dial(rig.http))
+    # No media at all: the line is dead (5 s stream timeout in this rig).
+    await wait_for(lambda: rig.state.sessions.find(call.call_sid) is None, timeout_s=30)
+    row = await rig.state.store.read(calls.get_call, call.call_sid)
+    assert row["status"] in ("failed", "abandoned") and row["end_time"] is not None
+
+
+async def test_the_call_command_places_a_call_through_the_server(rig: Rig) -> None:
+    port = rig.public.rsplit(":", 1)[1]
+    placed = await asyncio.to_thread(
+        run_appliance, "call", "+15557770002", "--purpose", "late check-out",
+        env=appliance_env(APPLIANCE_PORT=port, APPLIANCE_ADMIN_TOKEN=""),
+    )  # fmt: skip
+    assert placed.returncode == 0, placed.stderr
+    assert "calling +15557770002" in placed.stdout and "via the running server" in placed.stdout
+    assert rig.rest.requests[-1][2]["To"] == "+15557770002"
+
+
+async def test_a_booking_by_phone_is_confirmed_by_text_message(rig: Rig) -> None:
+    engines = rig.state.engines
+    call = SimulatedCall(rig.public)
+    rig.rest.calls.add(call.call_sid)
+    await call.connect(rig.http, await call.dial(rig.http, caller="+15557654321"))
+    await call.say(AudioFrame.silence(6000, 8000))
+    for line in [
+        "I'd like to book a room for two nights from December 20th.",
+        "Two people.",
+        "The king room, please.",
+        "My name is Anna Smith.",
+        "Yes, please.",
+    ]:
+        await call.say(await speak(engines, line), then_silence_s=1.0)
+        session = rig.state.sessions.get(call.call_sid)
+        deadline = time.monotonic() + 40
+        while session.messages[-1].role != "assistant" and time.monotonic() < deadline:
+            await call.say(AudioFrame.silence(200, 8000))  # a phone line never goes quiet
+    await wait_for(
+        lambda: any(p.endswith("/Messages.json") for _, p, _ in rig.rest.requests), timeout_s=20
+    )
+    sms = [form for _, path, form in rig.rest.requests if path.endswith("/Messages.json")]
+    turns = await rig.state.store.read(
+        lambda db: db.execute(
+            "SELECT role, content FROM conversation_turns WHERE session_id = ? ORDER BY turn_number",
+            [call.call_sid],
+        ).fetchall()
+    )
+    assert sms, turns
+    assert sms[0]["To"] == "+15557654321" and "is confirmed" in sms[0]["Body"]
+    rows = await rig.state.store.read(
+        lambda db: db.execute(
+            "SELECT room_type, guests, guest_name FROM reservations WHERE session_id = ?",
+            [call.call_sid],
+        ).fetchall()
+    )
+    assert len(rows) == 1 and rows[0][0] == "deluxe_king" and rows[0][1] == 2
+    await call.hang_up()
