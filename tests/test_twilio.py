@@ -160,7 +160,9 @@ async def test_talking_over_the_reply_sends_clear(rig: Rig) -> None:
     )
     assert call.clears >= 1
     greeting = rig.state.sessions.get(call.call_sid).messages[0]
-    assert greeting.role == "assistant" and greeting.content.endswith("...")  # stored as heard: cut short
+    assert greeting.role == "assistant" and greeting.content.endswith(
+        "..."
+    )  # stored as heard: cut short
     await call.hang_up()
 
 
@@ -302,3 +304,14 @@ async def test_a_booking_by_phone_is_confirmed_by_text_message(rig: Rig) -> None
     )
     assert len(rows) == 1 and rows[0][0] == "deluxe_king" and rows[0][1] == 2
     await call.hang_up()
+
+
+async def test_an_answered_outbound_call_streams_into_the_same_loop(rig: Rig) -> None:
+    call = SimulatedCall(rig.public)
+    status, twiml = await call.webhook(
+        rig.http, "/voice/twilio/outbound",
+        {"CallSid": call.call_sid, "From": "+12075550100", "To": "+15557770003", "Direction": "outbound-api"},
+    )  # fmt: skip
+    assert status == 200 and "<Connect><Stream" in twiml
+    session = rig.state.sessions.get(call.call_sid)
+    assert session.direction == "outbound" and session.caller_id == "+15557770003"

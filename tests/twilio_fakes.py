@@ -107,6 +107,8 @@ class SimulatedCall:
     heard: bytearray = field(default_factory=bytearray)
     clears: int = 0
     marks_echoed: list[str] = field(default_factory=list)
+    #: When each media frame from the appliance arrived (perf_counter seconds).
+    arrivals: list[float] = field(default_factory=list)
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     _ws: aiohttp.ClientWebSocketResponse | None = None
     _sequence: int = 0
@@ -197,6 +199,7 @@ class SimulatedCall:
             now = time.perf_counter()
             if frame["event"] == "media":
                 audio = base64.b64decode(frame["media"]["payload"])
+                self.arrivals.append(now)
                 self.heard += audio
                 self._play_until = max(now, self._play_until) + len(audio) / 8000
             elif frame["event"] == "mark":

@@ -40,6 +40,8 @@ _LOGGER = logging.getLogger(__name__)
 OUT_FRAME_MS = 20
 #: How far ahead of real time frames may be handed to the channel (its jitter buffer).
 PLAYBACK_LEAD_MS = 60
+#: How much reply audio is synthesised ahead of what has been played.
+SYNTHESIS_LEAD_MS = 1200
 #: Whisper's usual words for noise, breath or silence: not something the caller said.
 _NOT_SPEECH = re.compile(
     r"^\W*(you|thank you\.?|thanks for watching!?|bye\.?|\[.*\]|\(.*\)|okay\.?|uh+|um+|hmm+|mm+)?\W*$",
@@ -129,6 +131,8 @@ class Conversation:
         self._speculative: tuple[float, asyncio.Task[str]] | None = None
         self._speaking: asyncio.Task[tuple[str, bool]] | None = None
         self._barged_in = asyncio.Event()
+        #: Set by the player when the synthesised audio ahead of it runs low.
+        self._room = asyncio.Event()
         self._turn_active = False
         #: One voice at a time: a silence prompt and a turn's reply never overlap.
         self._voice = asyncio.Lock()
@@ -330,6 +334,8 @@ class Conversation:
         try:
             while True:
                 index, frame = await queue.get()
+                if queue.qsize() * OUT_FRAME_MS <= SYNTHESIS_LEAD_MS:
+                    self._room.set()
                 if frame is None:
                     break
                 if self._barged_in.is_set():
@@ -382,6 +388,12 @@ class Conversation:
         carry = b""
         step = self.sink.sample_rate_hz * OUT_FRAME_MS // 1000 * 2
         for index, chunk in enumerate(chunks):
+            # Keep only a little speech ready ahead of the playback: the voice's one worker is
+            # shared by every call, and another caller's first words matter more than our
+            # third sentence.
+            while queue.qsize() * OUT_FRAME_MS > SYNTHESIS_LEAD_MS:
+                self._room.clear()
+                await self._room.wait()
             # One chunk per hop to the worker: a barge-in stops after the current one.
             pieces = await self.engines.tts.run(
                 lambda model, text: list(model.synthesize(text)), chunk
