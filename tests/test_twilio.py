@@ -315,3 +315,12 @@ async def test_an_answered_outbound_call_streams_into_the_same_loop(rig: Rig) ->
     assert status == 200 and "<Connect><Stream" in twiml
     session = rig.state.sessions.get(call.call_sid)
     assert session.direction == "outbound" and session.caller_id == "+15557770003"
+
+
+async def test_a_call_whose_stream_never_comes_is_closed(rig: Rig) -> None:
+    call = SimulatedCall(rig.public)
+    await call.dial(rig.http)  # Twilio answered the webhook, then the caller hung up: no stream
+    await wait_for(lambda: rig.state.sessions.find(call.call_sid) is None, timeout_s=30)
+    row = await rig.state.store.read(calls.get_call, call.call_sid)
+    assert row["status"] == "abandoned" and row["error_code"] == "no-stream"
+    assert not rig.state.twilio.tokens

@@ -377,7 +377,10 @@ class Conversation:
                 take = min(unplayed, played_ms[index])
                 played_ms[index] -= take
                 unplayed -= take
-        return heard_text(chunks, played_ms, total_ms), interrupted
+        heard = heard_text(chunks, played_ms, total_ms)
+        if interrupted and heard and not heard.endswith("..."):
+            heard = heard.rstrip(".!?") + "..."  # cut between two sentences: still cut
+        return heard, interrupted
 
     async def _synthesize(
         self,

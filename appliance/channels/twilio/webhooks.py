@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from appliance.channels.twilio.call import TwilioCall
 from appliance.channels.twilio.rest import TwilioRest
 from appliance.config import Config
 from appliance.errors import ChannelError, ToolError
-from appliance.sessions import CallStatus, SessionError
+from appliance.sessions import CallStatus, SessionError, SessionManager
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -23,6 +24,8 @@ INBOUND_PATH = "/voice/twilio/inbound"
 OUTBOUND_PATH = "/voice/twilio/outbound"
 STATUS_PATH = "/voice/twilio/status"
 STREAM_PATH = "/voice/twilio/stream"
+#: How many stream timeouts a started call may wait for its media stream.
+STREAM_WAIT_FACTOR = 3
 _ENDED = {"completed": CallStatus.COMPLETED, "busy": CallStatus.FAILED, "failed": CallStatus.FAILED,
           "no-answer": CallStatus.ABANDONED, "canceled": CallStatus.ABANDONED}  # fmt: skip
 
@@ -33,6 +36,7 @@ class TwilioChannel:
     rest: TwilioRest
     #: One-time tokens handed to Twilio in the TwiML, each good for one stream.
     tokens: dict[str, str] = field(default_factory=dict)
+    _expiries: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
 
     @property
     def public(self) -> str:
@@ -42,6 +46,21 @@ class TwilioChannel:
     def stream_url(self) -> str:
         base = self.public.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
         return base + STREAM_PATH
+
+    def expire_later(self, token: str, sessions: SessionManager) -> None:
+        """A stream that never comes (the caller hung up while it was set up) must not leave a
+        live session and a usable token behind."""
+
+        async def expire() -> None:
+            await asyncio.sleep(STREAM_WAIT_FACTOR * self.config.twilio.stream_timeout_s)
+            session_id = self.tokens.pop(token, None)
+            if session_id is not None and sessions.find(session_id) is not None:
+                _LOGGER.warning("no media stream came for call %s; closing it", session_id)
+                await sessions.end_session(session_id, CallStatus.ABANDONED, "no-stream")
+
+        task = asyncio.create_task(expire())
+        self._expiries.add(task)
+        task.add_done_callback(self._expiries.discard)
 
     def problem(self) -> str | None:
         if not self.config.twilio.auth_token:
@@ -115,6 +134,7 @@ async def _answer(request: web.Request, path: str, direction: str) -> web.Stream
                                          settings.twilio.phone_number, settings.twilio.transfer_timeout_s))  # fmt: skip
     token = secrets.token_urlsafe(24)
     channel.tokens[token] = session.id
+    channel.expire_later(token, state.sessions)
     return _twiml(twiml.connect_stream(channel.stream_url, {"token": token}))
 
 
