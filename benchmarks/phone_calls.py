@@ -22,17 +22,13 @@ from pathlib import Path
 
 import aiohttp
 import soxr
-from aiohttp import web
 
 from appliance.audio.frames import AudioFrame, concat
-from appliance.config import INSTALL_ROOT, DepartmentSettings, TwilioSettings, default_config
-from appliance.engines import build_engines
-from appliance.server import create_app
-from appliance.service import close_state, open_state
+from appliance.config import INSTALL_ROOT, default_config
+from appliance.engines import Engines, build_engines
 
 sys.path.insert(0, str(INSTALL_ROOT / "tests"))
-from conftest import free_port  # noqa: E402
-from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioRest, SimulatedCall  # noqa: E402
+from twilio_fakes import FakeTwilioRest, SimulatedCall, phone_ready_appliance  # noqa: E402
 
 QUESTIONS = ["What time is check-out?", "Do you have parking?", "Can I bring my dog?"]
 GAP_S = 0.06
@@ -69,63 +65,45 @@ async def one_call(
 async def main(counts: list[int]) -> None:
     config = default_config()
     with tempfile.TemporaryDirectory() as data_dir:
-        rest = FakeTwilioRest()
-        rest_runner = web.AppRunner(rest.app())
-        await rest_runner.setup()
-        rest_port = free_port()
-        await web.TCPSite(rest_runner, "127.0.0.1", rest_port).start()
-        port = free_port()
-        public = f"http://127.0.0.1:{port}"
         config = dataclasses.replace(
-            config,
-            paths=dataclasses.replace(config.paths, data_dir=Path(data_dir)),
-            twilio=TwilioSettings(
-                account_sid=ACCOUNT_SID,
-                auth_token=AUTH_TOKEN,
-                phone_number="+12075550100",
-                api_base_url=f"http://127.0.0.1:{rest_port}",
-                public_base_url=public,
-                max_concurrent_calls=max(counts),
-            ),  # fmt: skip
-            departments=DepartmentSettings(front_desk="+12075550111"),
+            config, paths=dataclasses.replace(config.paths, data_dir=Path(data_dir))
         )
         engines = build_engines(config)
-        state = await open_state(config, engines)
         await engines.start()
-        state.phase = "ready"
-        runner = web.AppRunner(create_app(state), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        questions = []
-        for text in QUESTIONS:
-            audio = concat(await engines.tts.run(lambda model, t: list(model.synthesize(t)), text))
-            questions.append(
-                AudioFrame.from_float(
-                    soxr.resample(audio.float_samples(), audio.sample_rate_hz, 8000), 8000
-                )
-            )
-        print(f"{os.cpu_count()} cores; {len(QUESTIONS)} questions per call")
-        print(
-            f"{'calls':>5}{'v2v p50':>10}{'v2v p95':>10}{'frame p50':>11}{'frame p95':>11}{'late':>7}"
-        )
-        async with aiohttp.ClientSession() as http:
-            for count in counts:
-                results = await asyncio.gather(
-                    *(one_call(public, http, rest, questions) for _ in range(count))
-                )
-                latencies = [v for r in results for v in r[0]]
-                spacing = [v for r in results for v in r[1]]
-                late = sum(r[2] for r in results)
-                print(f"{count:>5}{statistics.median(latencies):>9.0f}ms{percentile(latencies, 0.95):>8.0f}ms"
-                      f"{statistics.median(spacing):>9.1f}ms{percentile(spacing, 0.95):>9.1f}ms{late:>7}")  # fmt: skip
-        await close_state(state)
-        await runner.cleanup()
-        await rest_runner.cleanup()
+        async with phone_ready_appliance(
+            config, engines, "+12075550111", max_concurrent_calls=max(counts)
+        ) as (_, public, rest):
+            await run(public, rest, engines, counts)
         engines.close()
     print(
         f"\nvoice-to-voice here is measured at the caller: from the last frame of the question to the first reply frame, "
         f"endpoint silence included. 'late' counts gaps over {GAP_S * 1000:.0f} ms inside replies."
     )
+
+
+async def run(public: str, rest: FakeTwilioRest, engines: Engines, counts: list[int]) -> None:
+    questions = []
+    for text in QUESTIONS:
+        audio = concat(await engines.tts.run(lambda model, t: list(model.synthesize(t)), text))
+        questions.append(
+            AudioFrame.from_float(
+                soxr.resample(audio.float_samples(), audio.sample_rate_hz, 8000), 8000
+            )
+        )
+    print(f"{os.cpu_count()} cores; {len(QUESTIONS)} questions per call")
+    print(
+        f"{'calls':>5}{'v2v p50':>10}{'v2v p95':>10}{'frame p50':>11}{'frame p95':>11}{'late':>7}"
+    )
+    async with aiohttp.ClientSession() as http:
+        for count in counts:
+            results = await asyncio.gather(
+                *(one_call(public, http, rest, questions) for _ in range(count))
+            )
+            latencies = [v for r in results for v in r[0]]
+            spacing = [v for r in results for v in r[1]]
+            late = sum(r[2] for r in results)
+            print(f"{count:>5}{statistics.median(latencies):>9.0f}ms{percentile(latencies, 0.95):>8.0f}ms"
+                  f"{statistics.median(spacing):>9.1f}ms{percentile(spacing, 0.95):>9.1f}ms{late:>7}")  # fmt: skip
 
 
 if __name__ == "__main__":

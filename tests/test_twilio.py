@@ -13,17 +13,14 @@ from typing import Any
 import aiohttp
 import pytest
 import soxr
-from aiohttp import web
-from conftest import appliance_env, free_port, run_appliance
-from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioRest, SimulatedCall
+from conftest import appliance_env, run_appliance
+from twilio_fakes import FakeTwilioRest, SimulatedCall, phone_ready_appliance
 
 from appliance.appstate import ServerState
 from appliance.audio.codecs import mulaw_decode
 from appliance.audio.frames import AudioFrame, concat
-from appliance.config import Config, DepartmentSettings, TwilioSettings
+from appliance.config import Config
 from appliance.engines import Engines
-from appliance.server import create_app
-from appliance.service import close_state, open_state
 from appliance.store import calls
 
 FRONT_DESK = "+12075550111"
@@ -39,36 +36,13 @@ class Rig:
 
 @pytest.fixture()
 async def rig(engines: Engines, config: Config) -> AsyncIterator[Rig]:
-    rest = FakeTwilioRest()
-    rest_runner = web.AppRunner(rest.app())
-    await rest_runner.setup()
-    rest_port = free_port()
-    await web.TCPSite(rest_runner, "127.0.0.1", rest_port).start()
-    port = free_port()
-    public = f"http://127.0.0.1:{port}"
-    settings = dataclasses.replace(
-        config,
-        twilio=TwilioSettings(
-            account_sid=ACCOUNT_SID,
-            auth_token=AUTH_TOKEN,
-            phone_number="+12075550100",
-            api_base_url=f"http://127.0.0.1:{rest_port}",
-            public_base_url=public,
-            max_concurrent_calls=2,
-            stream_timeout_s=5.0,
-        ),  # fmt: skip
-        departments=DepartmentSettings(front_desk=FRONT_DESK),
-    )
-    state = await open_state(settings, engines)
-    state.phase = "ready"
-    runner = web.AppRunner(create_app(state))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    async with aiohttp.ClientSession() as http:
+    async with (
+        phone_ready_appliance(
+            config, engines, FRONT_DESK, max_concurrent_calls=2, stream_timeout_s=5.0
+        ) as (state, public, rest),
+        aiohttp.ClientSession() as http,
+    ):
         yield Rig(state, public, rest, http)
-    await close_state(state)
-    await runner.cleanup()
-    await rest_runner.cleanup()
 
 
 async def speak(engines: Engines, text: str) -> AudioFrame:

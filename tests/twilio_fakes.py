@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import dataclasses
 import json
+import socket
 import time
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,8 +20,13 @@ import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
+from appliance.appstate import ServerState
 from appliance.audio.codecs import mulaw_decode, mulaw_encode
 from appliance.audio.frames import AudioFrame
+from appliance.config import Config, DepartmentSettings, TwilioSettings
+from appliance.engines import Engines
+from appliance.server import create_app
+from appliance.service import close_state, open_state
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "twilio-auth-token-for-tests-0001"
@@ -89,6 +98,50 @@ class FakeTwilioRest:
             },
             status=201,
         )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def phone_ready_appliance(
+    config: Config, engines: Engines, front_desk: str, **twilio: Any
+) -> AsyncIterator[tuple[ServerState, str, FakeTwilioRest]]:
+    """The real server on a loopback port, its Twilio account pointed at a fake REST server;
+    yields the server's state, its public base URL and the fake."""
+    rest = FakeTwilioRest()
+    rest_runner = web.AppRunner(rest.app())
+    await rest_runner.setup()
+    rest_port = _free_port()
+    await web.TCPSite(rest_runner, "127.0.0.1", rest_port).start()
+    port = _free_port()
+    public = f"http://127.0.0.1:{port}"
+    settings = dataclasses.replace(
+        config,
+        twilio=TwilioSettings(
+            account_sid=ACCOUNT_SID,
+            auth_token=AUTH_TOKEN,
+            phone_number="+12075550100",
+            api_base_url=f"http://127.0.0.1:{rest_port}",
+            public_base_url=public,
+            **twilio,
+        ),  # fmt: skip
+        departments=DepartmentSettings(front_desk=front_desk),
+    )
+    state = await open_state(settings, engines)
+    state.phase = "ready"
+    runner = web.AppRunner(create_app(state), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield state, public, rest
+    finally:
+        await close_state(state)
+        await runner.cleanup()
+        await rest_runner.cleanup()
 
 
 def sign(url: str, params: dict[str, str]) -> str:
