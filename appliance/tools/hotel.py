@@ -8,7 +8,7 @@ from typing import Any
 
 from appliance.errors import ToolError
 from appliance.hotel.dates import parse_date
-from appliance.hotel.reservations import NoRoomAvailable, Reservation
+from appliance.hotel.reservations import NoRoomAvailable
 from appliance.tools.context import ToolContext
 from appliance.tools.speech import (
     format_for_voice,
@@ -92,10 +92,6 @@ async def check_availability(
             "nights": (departure - arrival).days, "available": total, "rooms": rooms, "say": say}  # fmt: skip
 
 
-def _reservation_result(ctx: ToolContext, reservation: Reservation) -> Result:
-    return {"ok": True, "reservation": reservation.to_dict(), "code": reservation.code}
-
-
 async def create_reservation(
     ctx: ToolContext,
     check_in: str,
@@ -123,7 +119,7 @@ async def create_reservation(
                 "say": f"I'm sorry, the last {room.name if room else room_type} for those dates has just been taken."}  # fmt: skip
     if session is not None:
         session.set_reservation(reservation.code)
-    result = _reservation_result(ctx, reservation)
+    result: Result = {"ok": True, "reservation": reservation.to_dict(), "code": reservation.code}
     result["say"] = format_for_voice(
         {
             **reservation.to_dict(),

@@ -144,7 +144,6 @@ class TwilioCall:
         self._tasks: list[asyncio.Task[None]] = []
         self._keys: list[str] = []
         self._key_timer: asyncio.TimerHandle | None = None
-        self.skipped = 0
 
     async def run(self) -> None:
         timeout_s = self._config.twilio.stream_timeout_s
@@ -214,7 +213,6 @@ class TwilioCall:
         try:
             frame = protocol.parse(data if isinstance(data, str | bytes) else b"")
         except protocol.ProtocolError as err:
-            self.skipped += 1
             _LOGGER.warning("skipped a media stream frame: %s", err.message)
             return None
         if (
@@ -222,7 +220,6 @@ class TwilioCall:
             and not isinstance(frame, protocol.Connected)
             and frame.stream_sid != self._stream_sid
         ):
-            self.skipped += 1
             _LOGGER.warning(
                 "skipped a frame of stream %s on stream %s", frame.stream_sid, self._stream_sid
             )
