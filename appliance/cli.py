@@ -24,7 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from appliance import __version__
-from appliance.config import Config, load_config, masked
+from appliance.config import MODEL_ROLES, Config, load_config, masked
 from appliance.errors import ApplianceError, ConfigError, ModelError, ServerError, StoreError
 from appliance.logs import configure_logging
 
@@ -182,7 +182,7 @@ def models_list(config: ConfigOption = None) -> None:
         manifest = load_manifest(models_dir)
     except ModelError as error:
         _fail(error, EXIT_MODEL)
-    configured = {settings.model_path(r).resolve() for r in ("stt", "llm", "tts")}
+    configured = {settings.model_path(r).resolve() for r in MODEL_ROLES}
     table = Table(title=f"bundled models in {models_dir}")
     for column in ("role", "name", "package", "licence", "size", "installed", "configured"):
         table.add_column(column)
@@ -239,7 +239,7 @@ def models_verify(
         table.add_column(column, overflow="fold")
     problems = 0
     configured_paths = {}
-    for role in ("stt", "llm", "tts"):
+    for role in MODEL_ROLES:
         path = settings.model_path(role)
         configured_paths[role] = path
         bundled = bundled_model_at(models_dir, path)
@@ -691,7 +691,7 @@ async def _chat(settings: Config) -> None:
     import tempfile
 
     from appliance.engines import build_engines
-    from appliance.service import close_state, open_state
+    from appliance.service import close_state, open_state, prepare_agent
 
     with tempfile.TemporaryDirectory(prefix="appliance-chat-") as scratch:
         scratch_settings = dataclasses.replace(
@@ -699,8 +699,10 @@ async def _chat(settings: Config) -> None:
         )
         engines = build_engines(scratch_settings)
         state = await open_state(scratch_settings, engines)
-        if settings.dialogue.small_talk_with_llm:
+        await engines.nlu.start()
+        if settings.dialogue.small_talk_with_llm or settings.understanding.understander == "llm":
             await engines.llm.start()
+        await prepare_agent(scratch_settings, state.agent, engines)
         try:
             session = await state.sessions.create_session(channel="cli")
             out.print(

@@ -26,6 +26,8 @@ INSTALL_ROOT = Path(os.environ.get("APPLIANCE_HOME") or Path(__file__).resolve()
 DEFAULT_CONFIG_PATH = INSTALL_ROOT / "config" / "appliance.toml"
 
 _SECRET = {"secret": True}
+#: The models the appliance loads, by role; each has a section with its model_path.
+MODEL_ROLES = ("stt", "llm", "tts", "nlu")
 
 
 def _secret(default: str = "") -> Any:
@@ -65,6 +67,8 @@ class SttSettings:
     """faster-whisper. ``model_path`` is a CTranslate2 model directory."""
 
     model_path: Path = Path("stt/whisper-tiny.en")
+    #: "auto" takes an NVIDIA GPU when CTranslate2 sees one, else the CPU.
+    device: Literal["auto", "cpu", "cuda"] = "auto"
     compute_type: str = "int8"
     cpu_threads: int = _bounded(2, 1)
     beam_size: int = _bounded(1, 1, 10)
@@ -77,6 +81,16 @@ class LlmSettings:
     """llama.cpp. ``model_path`` is a GGUF file."""
 
     model_path: Path = Path("llm/SmolLM2-135M-Instruct.Q4_1.gguf")
+    #: "llama": the GGUF above, in-process. "openai": any OpenAI-compatible server at
+    #: ``base_url`` (vLLM, llama.cpp's server, Ollama), e.g. a GPU box the group shares.
+    backend: Literal["llama", "openai"] = "llama"
+    base_url: str = ""
+    api_key: str = _secret()
+    #: The model name sent to the server ("" sends the server's default).
+    model: str = ""
+    timeout_s: float = _bounded(4.0, 0.2, 120.0)
+    #: "auto" offloads every layer to the GPU when llama.cpp was built with CUDA.
+    device: Literal["auto", "cpu", "cuda"] = "auto"
     context_tokens: int = _bounded(2048, 256)
     threads: int = _bounded(2, 1)
     max_reply_tokens: int = _bounded(96, 8)
@@ -89,6 +103,8 @@ class TtsSettings:
     """Piper. ``model_path`` is the voice's .onnx; its .onnx.json sits beside it."""
 
     model_path: Path = Path("tts/en_US-joe-medium.onnx")
+    #: "auto" runs the voice on CUDA when onnxruntime-gpu is installed and sees a GPU.
+    device: Literal["auto", "cpu", "cuda"] = "auto"
     speaker_id: int = _bounded(0, 0)
     length_scale: float = _bounded(1.0, 0.5, 2.0)
     noise_scale: float = _bounded(0.0, 0.0, 1.0)
@@ -111,13 +127,29 @@ class VadSettings:
 
 
 @dataclass(frozen=True)
+class UnderstandingSettings:
+    """How callers' words become commands for the flows."""
+
+    #: "semantic": sentence embeddings against the hotel's facts and example phrasings (the
+    #: default, fast on 2 cores). "llm": the language model writes the commands under a JSON
+    #: schema, falling back to "semantic" on a bad answer. "rules": keyword patterns only.
+    understander: Literal["semantic", "llm", "rules"] = "semantic"
+    model_path: Path = Path("nlu/all-MiniLM-L6-v2")
+    #: The nearest example must be at least this similar (cosine) to be believed...
+    min_score: float = _bounded(0.5, 0.0, 1.0)
+    #: ...and this much more similar than the best example of any other meaning.
+    margin: float = _bounded(0.03, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
 class DialogueSettings:
     """The turn loop: greeting, barge-in, and what the language model may do."""
 
-    mode: Literal["rules", "llm-tools"] = "rules"
     greeting: str = "Thank you for calling {hotel}. How can I help you today?"
     barge_in_min_ms: int = _bounded(240, 40, 2000)
     barge_in_min_rms: float = _bounded(400.0, 0.0, 30000.0)
+    #: Let the language model phrase small talk, only if it passes a quality check at start;
+    #: otherwise fixed sentences. Facts never come from it.
     small_talk_with_llm: bool = True
     silence_prompt_s: float = _bounded(8.0, 2.0, 120.0)
     silence_hangup_s: float = _bounded(25.0, 5.0, 600.0)
@@ -205,6 +237,7 @@ class Config:
     tts: TtsSettings = TtsSettings()
     voice: VoiceSettings = VoiceSettings()
     vad: VadSettings = VadSettings()
+    understanding: UnderstandingSettings = UnderstandingSettings()
     dialogue: DialogueSettings = DialogueSettings()
     recording: RecordingSettings = RecordingSettings()
     retention: RetentionSettings = RetentionSettings()
@@ -216,11 +249,12 @@ class Config:
     sources: tuple[str, ...] = ()
 
     def model_path(self, role: str) -> Path:
-        """The configured model path of ``role`` (stt, llm, tts), resolved against models_dir."""
-        sections: dict[str, SttSettings | LlmSettings | TtsSettings] = {
+        """The configured model path of ``role`` (stt, llm, tts, nlu), resolved against models_dir."""
+        sections: dict[str, SttSettings | LlmSettings | TtsSettings | UnderstandingSettings] = {
             "stt": self.stt,
             "llm": self.llm,
             "tts": self.tts,
+            "nlu": self.understanding,
         }
         section = sections[role]
         return self.paths.models_dir / section.model_path
@@ -284,6 +318,11 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "APPLIANCE_STT_MODEL": ("stt", "model_path"),
     "APPLIANCE_LLM_MODEL": ("llm", "model_path"),
     "APPLIANCE_TTS_MODEL": ("tts", "model_path"),
+    "APPLIANCE_NLU_MODEL": ("understanding", "model_path"),
+    "APPLIANCE_UNDERSTANDER": ("understanding", "understander"),
+    "APPLIANCE_LLM_BACKEND": ("llm", "backend"),
+    "APPLIANCE_LLM_BASE_URL": ("llm", "base_url"),
+    "APPLIANCE_LLM_API_KEY": ("llm", "api_key"),
     "APPLIANCE_LOG_LEVEL": ("logging", "level"),
     "APPLIANCE_LOG_FORMAT": ("logging", "format"),
     "APPLIANCE_TWILIO_API_BASE_URL": ("twilio", "api_base_url"),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from appliance.config import Config
+from appliance.config import MODEL_ROLES, Config
 from appliance.errors import ConfigError, ModelError
 from appliance.models import bundled_model_at, failed_checks
 from appliance.store.access import running_appliance, server_url_for
@@ -41,7 +41,7 @@ def run_checks(config: Config, config_problem: str | None = None) -> list[Check]
         checks.append(Check("config", Status.OK, f"loaded from {sources}"))
     checks.append(_hotel(config))
     checks.append(_packages())
-    checks += [_model(config, role) for role in ("stt", "llm", "tts")]
+    checks += [_model(config, role) for role in MODEL_ROLES]
     checks.append(_port(config.server.host, config.server.port))
     checks.append(_audio_devices())
     checks.append(_disk(config.paths.data_dir))

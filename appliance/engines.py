@@ -1,4 +1,5 @@
-"""The three models, each loaded, warmed up and then called on its own worker thread."""
+"""The models (speech-to-text, the language model, the voice and the sentence encoder), each
+loaded, warmed up and then called on its own worker thread."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from appliance.config import Config
+from appliance.config import MODEL_ROLES, Config
 from appliance.errors import ModelError
 from appliance.workers import ModelWorker
 
@@ -28,6 +29,8 @@ class ModelStatus:
     role: str
     path: str
     loaded: bool
+    #: Where it runs: cpu, cuda, or the server it is reached at.
+    device: str | None
     load_time_s: float | None
     warm_up_s: float | None
     error: str | None
@@ -89,6 +92,7 @@ class ModelHost(Generic[M]):
             role=self.role,
             path=str(self.path),
             loaded=self._model is not None,
+            device=getattr(self._model, "device", "cpu") if self._model is not None else None,
             load_time_s=None if self._load_time_s is None else round(self._load_time_s, 3),
             warm_up_s=None if self._warm_up_s is None else round(self._warm_up_s, 3),
             error=self._error,
@@ -101,17 +105,23 @@ class ModelHost(Generic[M]):
 
 @dataclass
 class Engines:
-    """Speech-to-text, the language model and text-to-speech, in-process."""
+    """Speech-to-text, the language model, text-to-speech and the understander's sentence
+    encoder, in-process."""
 
     stt: ModelHost[Any]
     llm: ModelHost[Any]
     tts: ModelHost[Any]
+    nlu: ModelHost[Any]
 
     def hosts(self) -> tuple[ModelHost[Any], ...]:
-        return (self.stt, self.llm, self.tts)
+        return (self.stt, self.llm, self.tts, self.nlu)
+
+    async def encode(self, sentences: Sequence[str]) -> Any:
+        """Sentence vectors from the encoder, on its worker."""
+        return await self.nlu.run(lambda model, s: model.encode(s), list(sentences))
 
     async def start(self) -> None:
-        """Load all three; they load side by side, each on its own thread."""
+        """Load them all; they load side by side, each on its own thread."""
         # Native extensions (numpy among them) break when first imported from several
         # threads at once, so the backends are imported once, in one thread, beforehand.
         await asyncio.to_thread(import_backends)
@@ -139,7 +149,8 @@ def import_backends() -> None:
     """Import the model backends (blocking, a second or two)."""
     import appliance.llm.llama
     import appliance.stt.whisper
-    import appliance.tts.piper  # noqa: F401
+    import appliance.tts.piper
+    import appliance.understanding.encoder  # noqa: F401
 
 
 def load_model(config: Config, role: str) -> Any:
@@ -151,6 +162,10 @@ def load_model(config: Config, role: str) -> Any:
 
         return WhisperTranscriber(path, config.stt)
     if role == "llm":
+        if config.llm.backend == "openai":
+            from appliance.llm.openai import OpenAiChatModel
+
+            return OpenAiChatModel(config.llm)
         from appliance.llm.llama import LlamaChatModel
 
         return LlamaChatModel(path, config.llm)
@@ -158,6 +173,10 @@ def load_model(config: Config, role: str) -> Any:
         from appliance.tts.piper import PiperSynthesizer
 
         return PiperSynthesizer(path, config.tts)
+    if role == "nlu":
+        from appliance.understanding.encoder import MiniLmEncoder
+
+        return MiniLmEncoder(path)
     raise ValueError(f"unknown model role {role!r}")
 
 
@@ -166,11 +185,11 @@ def _warm_up(model: Any) -> None:
 
 
 def build_engines(config: Config) -> Engines:
-    """The three model hosts for ``config``, not loaded yet."""
+    """The model hosts for ``config``, not loaded yet."""
     hosts = {
         role: ModelHost(
             role, config.model_path(role), functools.partial(load_model, config, role), _warm_up
         )
-        for role in ("stt", "llm", "tts")
+        for role in MODEL_ROLES
     }
     return Engines(**hosts)

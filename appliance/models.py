@@ -24,7 +24,7 @@ from appliance.errors import ModelError
 _LOGGER = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.toml"
-ROLES = ("stt", "llm", "tts")
+ROLES = ("stt", "llm", "tts", "nlu")
 _CHUNK = 1 << 20
 
 

@@ -6,15 +6,15 @@ import asyncio
 import logging
 import signal
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from aiohttp import web
 
 from appliance.appstate import ServerState
 from appliance.channels.twilio.rest import TwilioRest
 from appliance.channels.twilio.webhooks import TwilioChannel
-from appliance.config import Config, masked
-from appliance.dialogue.agent import Agent, HotelAgent, ToolCallingAgent, llm_phraser
+from appliance.config import MODEL_ROLES, Config, masked
+from appliance.dialogue.agent import Agent, HotelAgent, llm_phraser, small_talk_gate
 from appliance.engines import Engines, build_engines
 from appliance.errors import ConfigError, ServerError, StoreError
 from appliance.hotel.model import Hotel, load_hotel
@@ -29,6 +29,10 @@ from appliance.store.records import CallRecords, storages
 from appliance.tools import install_toolbox
 from appliance.tools.context import NoSms, ToolContext
 from appliance.tools.registry import Toolbox
+from appliance.understanding.base import Understander
+from appliance.understanding.llm import LlmUnderstander
+from appliance.understanding.rules import RulesUnderstander
+from appliance.understanding.semantic import SemanticUnderstander
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -45,7 +49,7 @@ def check_exposure(config: Config) -> None:
 
 
 def check_models(config: Config) -> None:
-    preflight(config.paths.models_dir, {r: config.model_path(r) for r in ("stt", "llm", "tts")})
+    preflight(config.paths.models_dir, {r: config.model_path(r) for r in MODEL_ROLES})
 
 
 async def open_state(config: Config, engines: Engines) -> ServerState:
@@ -94,12 +98,34 @@ def _close_crashed_calls(db: Connection) -> None:
         )  # fmt: skip
 
 
-def build_agent(config: Config, hotel: Hotel, toolbox: Toolbox, engines: Engines) -> Agent:
-    if config.dialogue.mode == "llm-tools":
-        return ToolCallingAgent(hotel, toolbox, engines)
-    return HotelAgent(
-        hotel, toolbox, llm_phraser(engines) if config.dialogue.small_talk_with_llm else None
-    )
+def build_understander(config: Config, hotel: Hotel, engines: Engines) -> Understander:
+    """The configured understander; the LLM one falls back to the semantic one."""
+    today = date.today
+    if config.understanding.understander == "rules":
+        return RulesUnderstander(hotel, today)
+    semantic = SemanticUnderstander(hotel, engines.encode, today, config.understanding)
+    if config.understanding.understander == "llm":
+        return LlmUnderstander(
+            hotel, engines, today, fallback=semantic, timeout_s=config.llm.timeout_s
+        )
+    return semantic
+
+
+def build_agent(config: Config, hotel: Hotel, toolbox: Toolbox, engines: Engines) -> HotelAgent:
+    return HotelAgent(hotel, toolbox, build_understander(config, hotel, engines))
+
+
+async def prepare_agent(config: Config, agent: Agent, engines: Engines) -> None:
+    """Once the models are loaded: the understander's index, and whether the language model
+    may phrase small talk."""
+    if not isinstance(agent, HotelAgent):
+        return
+    await agent.understander.prepare()
+    if config.dialogue.small_talk_with_llm:
+        phraser = llm_phraser(engines)
+        if await small_talk_gate(phraser, agent.hotel.name):
+            agent.phraser = phraser
+            _LOGGER.info("small talk: phrased by the language model (it passed the check)")
 
 
 async def _finish_crashed_recordings(store: Store, recordings: Recordings) -> None:
@@ -191,6 +217,7 @@ async def serve(config: Config) -> None:
             if (failure := loading.exception()) is not None:
                 state.phase = "failed"
                 raise failure
+            await prepare_agent(config, state.agent, engines)
             state.phase = "ready"
             _LOGGER.info("ready in %.1f s", time.monotonic() - started)
             await stopping

@@ -38,6 +38,8 @@ class Faq:
     question: str
     keywords: tuple[str, ...]
     answer: str
+    #: The topic's name, "faq:<id>"; by default the first keyword ("shuttle").
+    id: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,14 +183,23 @@ def load_hotel(path: Path) -> Hotel:
         )
     if not rooms:
         r.problems.append(f"{path}: no [[room_types]]: the hotel needs at least one room type")
-    faq = tuple(
-        Faq(
-            question=r.get(t, "question", str, f"[[faq]] #{i + 1}"),
-            keywords=tuple(k.lower() for k in r.get(t, "keywords", list, f"[[faq]] #{i + 1}")),
-            answer=r.get(t, "answer", str, f"[[faq]] #{i + 1}"),
+    faq: list[Faq] = []
+    for i, t in enumerate(raw.get("faq", [])):
+        where = f"[[faq]] #{i + 1}"
+        r.unknown(t, {"id", "question", "keywords", "answer"}, where)
+        keywords = tuple(str(k).lower() for k in r.get(t, "keywords", list, where))
+        default_id = re.sub(r"[^a-z0-9]+", "_", keywords[0]).strip("_") if keywords else f"{i + 1}"
+        faq_id = str(t.get("id") or default_id)
+        if any(f.id == faq_id for f in faq):
+            r.problems.append(f"{path}: {where}: id {faq_id!r} is used by another [[faq]] entry; give it its own id")
+        faq.append(
+            Faq(
+                question=r.get(t, "question", str, where),
+                keywords=keywords,
+                answer=r.get(t, "answer", str, where),
+                id=faq_id,
+            )
         )
-        for i, t in enumerate(raw.get("faq", []))
-    )
     facts = {
         "name": r.get(top, "name", str, "[hotel]"),
         "address": r.get(top, "address", str, "[hotel]"),
@@ -207,6 +218,6 @@ def load_hotel(path: Path) -> Hotel:
         amenities=amenities,
         departments=departments,
         room_types=tuple(rooms),
-        faq=faq,
+        faq=tuple(faq),
         ivr={str(k): str(v) for k, v in raw.get("ivr", {}).items()},
     )

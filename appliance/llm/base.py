@@ -13,14 +13,6 @@ class ChatMessage:
     content: str
 
 
-@dataclass(frozen=True)
-class ToolCall:
-    """The model's choice of a tool, with its arguments."""
-
-    name: str
-    arguments: dict[str, Any]
-
-
 class ChatModel(Protocol):
     """Continues a conversation. Blocking: call it from the model's worker."""
 
@@ -30,11 +22,8 @@ class ChatModel(Protocol):
         self, messages: Sequence[ChatMessage], max_tokens: int | None = None
     ) -> Iterator[str]: ...
 
-    def choose_tool(
-        self,
-        messages: Sequence[ChatMessage],
-        tools: list[dict[str, Any]],
-        forced: str | None = None,
-    ) -> ToolCall | str:
-        """A tool call under the tools' JSON schemas, or a plain reply."""
+    def complete_json(
+        self, messages: Sequence[ChatMessage], schema: dict[str, Any], max_tokens: int
+    ) -> str:
+        """A completion held to the JSON ``schema`` (a grammar, or the server's JSON mode)."""
         ...

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from llama_cpp import Llama
-from llama_cpp.llama_chat_format import chatml_function_calling
+from llama_cpp import Llama, llama_supports_gpu_offload
 
 from appliance.config import LlmSettings
 from appliance.errors import LlmError, ModelError
-from appliance.llm.base import ChatMessage, ToolCall
+from appliance.llm.base import ChatMessage
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -26,9 +24,17 @@ class LlamaChatModel:
     def __init__(self, model_path: Path, settings: LlmSettings) -> None:
         if not model_path.is_file():
             raise ModelError("llm-load-failed", f"{model_path}: not a GGUF file")
+        gpu = settings.device in ("auto", "cuda") and llama_supports_gpu_offload()
+        if settings.device == "cuda" and not gpu:
+            raise ModelError(
+                "llm-load-failed",
+                "[llm] device = \"cuda\" but llama.cpp was built without GPU support (install.sh --gpu builds it with CUDA)",
+            )
+        self.device = "cuda" if gpu else "cpu"
         try:
             self._llama = Llama(
                 model_path=str(model_path),
+                n_gpu_layers=-1 if gpu else 0,
                 n_ctx=settings.context_tokens,
                 n_threads=settings.threads,
                 n_threads_batch=settings.threads,
@@ -69,38 +75,20 @@ class LlamaChatModel:
         except Exception as err:
             raise LlmError("llm-failed", f"llama.cpp streaming completion failed: {err}") from err
 
-    def choose_tool(
-        self,
-        messages: Sequence[ChatMessage],
-        tools: list[dict[str, Any]],
-        forced: str | None = None,
-    ) -> ToolCall | str:
-        """Function calling with a grammar over the tools' JSON schemas (ChatML prompt)."""
-        choice: Any = {"type": "function", "function": {"name": forced}} if forced else "auto"
+    def complete_json(
+        self, messages: Sequence[ChatMessage], schema: dict[str, Any], max_tokens: int
+    ) -> str:
+        """A completion held by a grammar to ``schema``'s JSON."""
         try:
-            result: Any = chatml_function_calling(
-                llama=self._llama,
-                messages=[{"role": m.role, "content": m.content} for m in messages],
-                tools=tools,
-                tool_choice=choice,
-                max_tokens=self._settings.max_reply_tokens * 2,
-                temperature=self._settings.temperature,
+            result: Any = self._llama.create_chat_completion(
+                messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
+                max_tokens=max_tokens,
+                temperature=0.0,
+                response_format={"type": "json_object", "schema": schema},
             )
         except Exception as err:
-            raise LlmError("llm-failed", f"llama.cpp function calling failed: {err}") from err
-        message = result["choices"][0]["message"]
-        calls = message.get("tool_calls") or []
-        if calls:
-            function = calls[0]["function"]
-            try:
-                arguments = json.loads(function.get("arguments") or "{}", strict=False)
-            except json.JSONDecodeError as err:
-                raise LlmError(
-                    "llm-bad-tool-call",
-                    f"the model's arguments for {function['name']} are not JSON: {err}",
-                ) from err
-            return ToolCall(function["name"], arguments if isinstance(arguments, dict) else {})
-        return str(message.get("content") or "").strip()
+            raise LlmError("llm-failed", f"llama.cpp JSON completion failed: {err}") from err
+        return str(result["choices"][0]["message"]["content"] or "")
 
     def warm_up(self) -> None:
         """Evaluate a first prompt: the cold first completion is several times slower."""

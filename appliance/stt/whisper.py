@@ -30,6 +30,20 @@ SHORT_WINDOW_MARGIN_S = 3.0
 _TRAILING_DOTS = re.compile(r"(?:\s*(?:\.\.\.|…|\.\s\.\s\.|\"))+\s*$")
 
 
+def whisper_device(wanted: str) -> str:
+    """"cuda" when asked for, or on "auto" when CTranslate2 sees an NVIDIA GPU; else "cpu"."""
+    if wanted != "auto":
+        return wanted
+    import ctranslate2
+
+    return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+
+
+def _compute_type(configured: str, device: str) -> str:
+    # int8 is the CPU default; on a GPU int8 weights with float16 arithmetic keep the speed.
+    return "int8_float16" if device == "cuda" and configured == "int8" else configured
+
+
 class WhisperTranscriber:
     """One loaded faster-whisper model; owned by a single worker thread."""
 
@@ -37,10 +51,11 @@ class WhisperTranscriber:
         try:
             # local_files_only: a path that is not a model directory must fail here, not
             # send faster-whisper off to a model hub.
+            device = whisper_device(settings.device)
             self._model = WhisperModel(
                 str(model_path),
-                device="cpu",
-                compute_type=settings.compute_type,
+                device=device,
+                compute_type=_compute_type(settings.compute_type, device),
                 cpu_threads=settings.cpu_threads,
                 num_workers=1,
                 local_files_only=True,
@@ -50,6 +65,7 @@ class WhisperTranscriber:
                 "stt-load-failed", f"{model_path}: cannot load the whisper model: {err}"
             ) from err
         self._settings = settings
+        self.device = device
         self.multilingual = bool(self._model.model.is_multilingual)
         self._short_tokenizers: dict[str, Tokenizer] = {}
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from appliance.errors import ToolError
+from appliance.hotel import facts as hotel_facts  # module import: facts uses tools.speech
 from appliance.hotel.dates import parse_date
 from appliance.hotel.reservations import NoRoomAvailable
 from appliance.tools.context import ToolContext
@@ -16,7 +17,6 @@ from appliance.tools.speech import (
     say_date,
     say_list,
     say_price,
-    say_time,
 )
 from appliance.tools.voice import normalize_phone
 
@@ -206,33 +206,16 @@ def topic_key(topic: str) -> str | None:
 
 def hotel_fact(ctx: ToolContext, key: str) -> str | None:
     """One fact of the hotel as a spoken sentence; None if the hotel file does not have it."""
-    hotel = ctx.hotel
-    if key == "check_in":
-        return f"Check-in is from {say_time(hotel.check_in_time)}. {hotel.early_check_in}".strip()
-    if key == "check_out":
-        return f"Check-out is at {say_time(hotel.check_out_time)}. {hotel.late_check_out}".strip()
-    if key in hotel.hours:
-        h = hotel.hours[key]
-        return f"{key.capitalize()} is served from {say_time(h.opens)} to {say_time(h.closes)} in {h.where}. {h.note}".strip()
-    if key in hotel.amenities:
-        return hotel.amenities[key]
-    if key == "address":
-        return f"We are at {hotel.address}."
-    if key == "phone":
-        return f"Our phone number is {format_for_voice(hotel.phone, 'phone')}."
-    if key == "rooms":
-        rooms = [
-            f"the {r.name} at {say_price(r.nightly_rate, hotel.currency)}" for r in hotel.room_types
-        ]
-        return f"We have {say_list(rooms)} a night."
-    return None
+    return hotel_facts.fact(ctx.hotel, key)
 
 
 async def get_hotel_info(ctx: ToolContext, topic: str) -> Result:
-    key = topic_key(topic)
-    fact = hotel_fact(ctx, key) if key else None
-    if fact:
-        return {"ok": True, "topic": key, "say": fact}
+    """A fact by its key (check_out, faq:shuttle, room:deluxe_king) or by words about it."""
+    known = hotel_facts.topics(ctx.hotel)
+    key = topic if topic in known else topic_key(topic)
+    answer = hotel_fact(ctx, key) if key else None
+    if answer:
+        return {"ok": True, "topic": key, "say": answer}
     words = set(re.findall(r"[a-z]+", topic.lower()))
     for entry in ctx.hotel.faq:
         if any((k in topic.lower()) if " " in k else (k in words) for k in entry.keywords):

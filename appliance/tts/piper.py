@@ -23,6 +23,19 @@ def voice_config_path(model_path: Path) -> Path:
     return model_path.with_name(model_path.name + ".json")
 
 
+def onnx_providers(wanted: str) -> list[str]:
+    """CUDA first when asked for, or on "auto" when onnxruntime-gpu offers it; CPU always."""
+    available = onnxruntime.get_available_providers()
+    if wanted == "cuda" and "CUDAExecutionProvider" not in available:
+        raise ModelError(
+            "tts-load-failed",
+            "[tts] device = \"cuda\" but onnxruntime has no CUDA provider (install.sh --gpu installs onnxruntime-gpu)",
+        )
+    if wanted in ("auto", "cuda") and "CUDAExecutionProvider" in available:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
 class PiperSynthesizer:
     """One loaded Piper voice; owned by a single worker thread."""
 
@@ -34,8 +47,9 @@ class PiperSynthesizer:
             # Share the 2 cores with STT and the LLM instead of claiming all of them.
             options.intra_op_num_threads = settings.threads
             options.inter_op_num_threads = 1
+            providers = onnx_providers(settings.device)
             session = onnxruntime.InferenceSession(
-                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+                str(model_path), sess_options=options, providers=providers
             )
         except Exception as err:  # file errors, bad JSON, onnxruntime's own Fail/InvalidProtobuf
             raise ModelError(
@@ -50,6 +64,7 @@ class PiperSynthesizer:
             noise_w_scale=settings.noise_w_scale,
         )
         self.sample_rate_hz = config.sample_rate
+        self.device = "cuda" if "CUDAExecutionProvider" in session.get_providers() else "cpu"
 
     def synthesize(self, text: str) -> Iterator[AudioFrame]:
         try:

@@ -29,6 +29,8 @@ class Context:
     expecting: Expecting | None = None
     pending: Pending | None = None
     in_booking: bool = False
+    #: A reservation was made or found earlier in the call (so "instead" means a change).
+    has_reservation: bool = False
     #: The agent's last reply, for an understander that reads the conversation (the LLM).
     last_reply: str = ""
 

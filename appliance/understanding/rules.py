@@ -1,7 +1,8 @@
-"""What the caller said, as intents and slots, from real speech-to-text output.
+"""The rules understander: keyword patterns for intents, the slot extractors for details.
 
-Rules, not the language model: the bundled 135M model cannot classify hotel requests, and a
-receptionist that mishears a date is worse than none. The rules expect what whisper writes:
+The appliance's first understander, kept as a baseline and for boxes that want no encoder.
+It knows the words it was written for; the semantic understander generalises beyond them.
+The rules expect what whisper writes:
 digits or words ("two nights", "2 nights"), ordinals either way ("15th", "fifteenth"), and its
 usual slips ("tonight's" for "two nights", "Kek out" for "check out").
 """
@@ -14,6 +15,10 @@ from datetime import date, timedelta
 
 from appliance.hotel.dates import MONTHS, WEEKDAYS, parse_date
 from appliance.hotel.model import Hotel
+from appliance.understanding import commands as c
+from appliance.understanding.base import QUESTION, Today
+from appliance.understanding.slots import callback_time
+from appliance.understanding.slots import find_code as find_spoken_code
 
 NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "couple": 2, "three": 3, "four": 4, "five": 5,
@@ -402,3 +407,86 @@ def nights_between(check_in: date, check_out: date) -> int:
 
 def departure(check_in: date, nights: int) -> date:
     return check_in + timedelta(days=nights)
+
+
+class RulesUnderstander:
+    """Intents by keyword, as commands."""
+
+    name = "rules"
+
+    def __init__(self, hotel: Hotel, today: Today) -> None:
+        self.hotel = hotel
+        self._today = today
+
+    async def prepare(self) -> None:
+        return None
+
+    async def understand(self, said: str, context: c.Context) -> list[c.Command]:
+        u = understand(said, self.hotel, self._today(), context.expecting)
+        return to_commands(u, context, self.hotel)
+
+
+def _faq_topic(text: str, hotel: Hotel) -> str | None:
+    words = set(re.findall(r"[a-z]+", text))
+    for entry in hotel.faq:
+        if any((k in text) if " " in k else (k in words) for k in entry.keywords):
+            return f"faq:{entry.id}"
+    return None
+
+
+def to_commands(u: Understanding, context: c.Context, hotel: Hotel) -> list[c.Command]:
+    """The rules' intents and slots as commands, in the precedence the rules always had."""
+    if not u.text:
+        return []
+    out: list[c.Command] = []
+    intents = u.intents
+    if "repeat" in intents:
+        out.append(c.Repeat())
+    if "goodbye" in intents:
+        out.append(c.Goodbye())
+    if u.yes and not u.no:
+        out.append(c.Affirm())
+    if u.no and not u.yes:
+        out.append(c.Deny())
+    if "transfer" in intents or (u.department and context.expecting == "department"):
+        out.append(c.Handoff(u.department or "front_desk", reason=u.text))  # type: ignore[arg-type]
+    if "callback" in intents:
+        out.append(c.Callback(callback_time(u.text)))
+    code = u.code or find_spoken_code(u.text, context.expecting == "code")
+    if "cancel" in intents and (code or "reservation" in u.text or "booking" in u.text):
+        out.append(c.Cancel(code))
+    elif context.expecting == "code" or "find" in intents and "book" not in intents and not u.has_booking_details:
+        out.append(c.FindReservation(code))
+    info = "info" in intents
+    if {"book", "availability"} & intents:
+        out.append(c.StartBooking())
+    if "change" in intents and context.pending not in ("book", "rebook"):
+        out.append(c.ChangeReservation())
+    nights, guests = u.nights, u.guests
+    if context.expecting == "nights" and nights is None and u.number:
+        nights = u.number
+    if context.expecting == "guests" and guests is None and u.number:
+        guests = u.number
+    check_out = u.dates[1] if len(u.dates) > 1 and u.dates[1] > u.dates[0] else None
+    slots = c.SetSlots(
+        check_in=u.dates[0] if u.dates else None,
+        check_out=check_out,
+        nights=nights if check_out is None else None,
+        guests=guests,
+        room_type=u.room_type,
+        name=u.name,
+        phone=u.phone,
+        use_caller_number=u.use_caller_number or (context.expecting == "phone" and u.yes),
+    )
+    booking_talk = bool({"book", "availability", "change"} & intents) or context.in_booking
+    if slots.given() and (booking_talk or not info or context.pending in ("book", "rebook")):
+        out.append(slots)
+    if info and not (booking_talk and slots.given() and not context.in_booking):
+        topic = u.topic or _faq_topic(u.text, hotel)
+        if topic:
+            out.append(c.AskFact(topic))
+    if "thanks" in intents and not out:
+        out.append(c.Thanks())
+    if "greeting" in intents and not out:
+        out.append(c.Greeting())
+    return out or [c.Unclear(question=bool(QUESTION.search(u.text)))]
