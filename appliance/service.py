@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from aiohttp import web
@@ -98,9 +99,10 @@ def _close_crashed_calls(db: Connection) -> None:
         )  # fmt: skip
 
 
-def build_understander(config: Config, hotel: Hotel, engines: Engines) -> Understander:
+def build_understander(
+    config: Config, hotel: Hotel, engines: Engines, today: Callable[[], date] = date.today
+) -> Understander:
     """The configured understander; the LLM one falls back to the semantic one."""
-    today = date.today
     if config.understanding.understander == "rules":
         return RulesUnderstander(hotel, today)
     semantic = SemanticUnderstander(hotel, engines.encode, today, config.understanding)

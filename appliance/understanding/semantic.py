@@ -22,12 +22,14 @@ import numpy as np
 from appliance.config import UnderstandingSettings
 from appliance.hotel.facts import topics
 from appliance.hotel.model import Hotel
+from appliance.tools.hotel import topic_key
 from appliance.understanding import commands as c
 from appliance.understanding.base import Encode, Today, is_question
 from appliance.understanding.slots import (
     callback_time,
     extract_slots,
     find_code,
+    find_room_type,
     normalize,
 )
 
@@ -40,27 +42,77 @@ _DEPARTMENT_WORDS = {
     "management": re.compile(r"\bmanager\b|\bmanagement\b|\bsupervisor\b|\bsomeone in charge\b"),
 }
 _YES = re.compile(
-    r"^(yes|yeah|yep|yup|yah|ya|sure|correct|right|ok|okay|alright|all right|please do|go ahead|"
+    r"^(?:oh |ah |well |um |so )?(yes|yeah|yep|yup|yah|ya|sure|correct|right|ok|okay|alright|all right|please do|go ahead|"
     r"absolutely|definitely|of course|perfect|great|sounds good|that's right|that is right|"
     r"that's correct|exactly|uh huh|mhm|do it|book it|confirm|please)\b"
 )
-_NO = re.compile(r"^(no|nope|nah|not really|no thanks|no thank you|don't|do not|negative|wrong)\b")
+_NO = re.compile(
+    r"^(?:oh |ah |well |um |so |actually |sorry )?(no|nope|nah|not really|no thanks|no thank you|don't|do not|negative|wrong|leave it)\b"
+)
 _GOODBYE = re.compile(
     r"\b(bye|goodbye|good bye|that's all|that is all|that'll be all|nothing else|that's it|"
     r"that's everything|have a (good|nice|great) (day|night|evening)|hang up)\b"
 )
 _BYE = re.compile(r"\b(bye|goodbye|good bye|bye bye|have a (good|nice|great) (day|night|evening))\b")
-# A new request after "and"/"also": where one utterance holds two.
+# A new request after "and"/"also", or after a comma that starts one: where one utterance
+# holds two.
 _SPLIT = re.compile(
-    r"(?<=[?.!])\s+|\s*;\s*|,?\s+(?:and|also|plus|oh and|and also)\s+"
+    r"(?<=[?.!])\s+|\s*;\s*|,\s+(?=(?:i want|i need|i'd like|can i|could i|can you|could you|can someone|could someone)\b)|"
+    r",?\s+(?:and|also|plus|oh and|and also)\s+"
     r"(?=(?:what|what's|when|where|which|how|is|are|do|does|can|could|will|would|i'd|i'd like|"
-    r"i want|i need|i would|please|there's|the|my|we|our)\b)",
+    r"i want|i need|i would|please|there's|remind me|tell me)\b)",
     re.IGNORECASE,
 )
-_INSTEAD = re.compile(r"\b(instead|actually|make (it|that)|rather|switch|change|move)\b")
+#: How sure a second segment of one utterance must be to add a command of its own.
+_EXTRA_SCORE = 0.6
+_EXTRA_MARGIN = 0.05
+_WEEKEND_ONLY = re.compile(r"\bweekend\b")
+_AND = re.compile(r"\s+and\s+(?:a |an |the |your |also )?")
+_TIMES = re.compile(r"\b([ap])\.\s?m\.", re.IGNORECASE)
+_MY_RESERVATION = re.compile(
+    r"\b(my|our|the|this) (reservation|booking|stay|room booking)\b|\bbooking with you\b|\bwe'?re booked\b|\bi booked\b|\bwe booked\b|"
+    r"\bbooked (for|under|in)\b|\bbooking with you\b"
+)
+_TRANSFER = re.compile(
+    r"\b(speak|talk) (to|with)\b|\bput me through\b|\bconnect me\b|\btransfer me\b|\b(real|actual|live) (person|human)\b"
+)
+_CALLBACK = re.compile(r"\bcall (me )?back\b|\bcall-?back\b|\bring me back\b|\bgive me a (call|ring)\b")
+_ALL_SET = re.compile(r"\b(all set|i'?m good|we'?re good|i'?m fine|that'?s all|that'?s it|that'?s everything|nothing else)\b")
+_PRICE = re.compile(r"\b(how much|price|prices|rate|rates|cost|costs|per night|beds?|view|big|size|fit|sleeps?|like)\b")
+_INSTEAD = re.compile(
+    r"\b(instead|actually|make (it|that)|rather|switch|change|move|push|upgrade|extend|add (a|another|one more) night|"
+    r"bring (it )?forward|postpone|update|modify|amend)\b"
+)
+# Something in the room does not work: a job for maintenance, however it is said.
+_BROKEN = re.compile(
+    r"\b(broken|broke|not working|isn'?t working|aren'?t working|doesn'?t work|don'?t work|won'?t (?:work|turn on|come on|start|open|close|lock|drain|flush|move|stop|heat)|"
+    r"stopped working|stuck|leak\w*|no hot water|cold water only|stone cold|freezing|blocked|clogged|overflowing|"
+    r"beeping|flickering|keeps (?:beeping|going off|tripping)|dead|fix|repair|none of them work|out of order|"
+    r"blue screen|no signal|no power|tripped)\b"
+)
+# Cleaning, linen and supplies: housekeeping.
+_HOUSEKEEPING = re.compile(
+    r"\b(clean\w*|hoover\w*|vacuum\w*|towels?|sheets|linen|bedding|pillows?|blankets?|toilet (?:paper|roll)|"
+    r"toiletries|shampoo|soap|made up|tidy|dirty|mess|spill\w*|bin|rubbish|trash|emptied|beds? (?:haven'?t|hasn'?t) been changed|"
+    r"crib|cot|ironing board|hangers)\b"
+)
+_LEAVING = re.compile(r"\b(out|leave|leaving|vacate|depart\w*|clear out|hand (?:back|in)|last day|after the usual)\b")
+_ARRIVING = re.compile(r"\b(into|get in|arriv\w*|receive|ready|first day|get the room|keys? on arrival)\b")
 _SLOT_KINDS = ("book", "slots", "change", "affirm", "deny", "unclear")
 #: Context slots that mean a bare answer is a booking detail.
 _BOOKING_SLOTS = ("check_in", "nights", "guests", "room_type", "name", "phone")
+
+
+@dataclass(frozen=True)
+class Match:
+    """How one piece of an utterance compares with every meaning."""
+
+    label: str
+    score: float
+    runner_up: str
+    second: float
+    #: The best score of every meaning, for settling near ties.
+    scores: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -82,6 +134,9 @@ def example_phrasings(hotel: Hotel, path: Path = EXAMPLES_FILE) -> dict[str, lis
             room = next(r for r in hotel.room_types if f"room:{r.id}" == key)
             phrases += [t.format(name=room.name) for t in raw["room_templates"]["phrases"]]
         phrases += list(topic.seeds)
+        if key.startswith("faq:"):
+            entry = next(f for f in hotel.faq if f"faq:{f.id}" == key)
+            phrases += [t.format(keyword=k) for k in entry.keywords for t in raw["faq_templates"]["phrases"]]
         if not phrases:
             name = key.replace("_", " ")
             phrases = [f"tell me about the {name}", f"is there a {name}", name]
@@ -121,8 +176,8 @@ class SemanticUnderstander:
             len(sentences), len(labels), time.perf_counter() - started,
         )  # fmt: skip
 
-    async def classify(self, segments: list[str]) -> list[tuple[str, float, str, float]]:
-        """Per segment: the best label and its score, the runner-up label and its score."""
+    async def classify(self, segments: list[str]) -> list[Match]:
+        """Per segment: the nearest meaning, the runner-up, and every meaning's score."""
         await self.prepare()
         index = self._index
         assert index is not None
@@ -133,40 +188,80 @@ class SemanticUnderstander:
             np.maximum.at(best, index.owner, row)
             first, second = np.argsort(best)[::-1][:2]
             results.append(
-                (index.labels[first], float(best[first]), index.labels[second], float(best[second]))
-            )
+                Match(
+                    index.labels[first], float(best[first]), index.labels[second],
+                    float(best[second]), dict(zip(index.labels, best.tolist(), strict=True)),
+                )
+            )  # fmt: skip
         return results
 
     async def understand(self, said: str, context: c.Context) -> list[c.Command]:
         text = normalize(said)
         if not text:
-            return []
+            # Only "um" or "hmm": something was said, nothing to act on.
+            return [c.Unclear()] if said.strip(" .,?!") else []
         today = self._today()
         slots = extract_slots(said, self.hotel, today, context.expecting)
-        answered = self._bare_answer(text, slots, context)
+        answered = self._bare_answer(text, slots, context, said)
         if answered is not None:
             return answered
-        segments = [s for s in (normalize(p) for p in _SPLIT.split(said)) if s] or [text]
-        if len(segments) > 1 and any(len(s.split()) < 2 for s in segments):
+        plain = _TIMES.sub(r"\1m", said)
+        segments = [s for s in (normalize(p) for p in _SPLIT.split(plain)) if s] or [text]
+        if len(segments) > 1 and any(
+            len(s.split()) < 2 and self._bare_answer(s, extract_slots(s, self.hotel, today, context.expecting), context, s) is None
+            for s in segments
+        ):
             segments = [text]
         judged = await self.classify(segments)
+        if len(segments) == 1:
+            segments, judged = await self._two_questions(text, judged)
         labels: list[str] = []
         slot_text: list[str] = []
-        for segment, (label, score, runner_up, second) in zip(segments, judged, strict=True):
-            decided = self._decide(segment, label, score, runner_up, second, context)
+        strongest = max(range(len(judged)), key=lambda i: judged[i].score)
+        for i, (segment, match) in enumerate(zip(segments, judged, strict=True)):
+            label, score, runner_up, second = match.label, match.score, match.runner_up, match.second
+            if i != strongest and (score < _EXTRA_SCORE or score - second < _EXTRA_MARGIN):
+                # A second request must be clear on its own; else it is the story around the first.
+                label = "unclear"
+            bare = self._bare_answer(segment, extract_slots(segment, self.hotel, today, context.expecting), context, segment)
+            if bare is not None and all(isinstance(x, c.SetSlots) for x in bare) and len(segments) > 1:
+                label, score, second = "slots", 1.0, 0.0
+            decided = self._decide(segment, label, score, runner_up, second, context, match.scores)
             _LOGGER.debug(
                 "understood %r as %s (%.2f; %s %.2f)", segment, decided, score, runner_up, second
             )
             if decided not in labels:
                 labels.append(decided)
-            if decided in _SLOT_KINDS or decided.startswith("book"):
+            if not decided.startswith(("ask:", "handoff:")) and decided not in ("callback", "find", "cancel"):
                 slot_text.append(segment)
-        if len(segments) > 1 and slot_text:
+        if len(segments) > 1 and slot_text and len(slot_text) < len(segments):
             slots = extract_slots(" ".join(slot_text), self.hotel, today, context.expecting)
-        return self._commands(text, labels, slots if slot_text else c.SetSlots(), context)
+        return self._commands(text, labels, slots if slot_text else c.SetSlots(), context, said)
+
+    async def _two_questions(
+        self, text: str, judged: list[Match]
+    ) -> tuple[list[str], list[Match]]:
+        """"a pool and a spa": two questions joined by "and", each clearer on its own."""
+        parts = [p for p in _AND.split(text) if p]
+        if len(parts) != 2 or len(text.split()) > 16:
+            return [text], judged
+        s = extract_slots(text, self.hotel, self._today())
+        if s.check_in or s.check_out or s.nights or s.guests:
+            return [text], judged  # a booking's details, not two questions
+        halves = await self.classify(parts)
+        whole_label, whole_score = judged[0].label, judged[0].score
+        floor = self._settings.min_score + 0.1
+        if (
+            all(h.label.startswith("ask:") and h.score >= floor for h in halves)
+            and halves[0].label != halves[1].label
+            and (not whole_label.startswith("ask:") or whole_score < min(h.score for h in halves))
+        ):
+            # "the pool and spa hours": the second half names its topic, the first inherits it.
+            return parts, halves
+        return [text], judged
 
     def _bare_answer(
-        self, text: str, slots: c.SetSlots, context: c.Context
+        self, text: str, slots: c.SetSlots, context: c.Context, said: str
     ) -> list[c.Command] | None:
         """A short answer to the question just asked: yes/no, the detail asked for, a code."""
         words = len(text.split())
@@ -179,9 +274,11 @@ class SemanticUnderstander:
             code = find_code(text, expecting=True)
             if code and words <= 14:
                 return [c.FindReservation(code)]
-        if context.pending and words <= 6:
+        if context.pending and words <= 8:
+            yes_no = _YES.search(text) or _NO.search(text)
+            rest = re.sub(r"^(well|so|then|and|but|um|oh)\s+", "", text[yes_no.end():].strip()) if yes_no else ""
             yes, no = bool(_YES.search(text)), bool(_NO.search(text))
-            if yes != no:
+            if yes != no and not is_question(rest):
                 answer: list[c.Command] = [c.Affirm() if yes else c.Deny()]
                 if given:
                     answer.append(slots)
@@ -189,27 +286,61 @@ class SemanticUnderstander:
                     answer.append(c.Goodbye())
                 return answer
         if context.expecting == "anything_else" and words <= 8 and _NO.search(text):
-            return [c.Deny(), c.Goodbye()] if _GOODBYE.search(text) or "thank" in text else [c.Deny()]
+            closing = _GOODBYE.search(text) or _ALL_SET.search(text) or "thank" in text
+            return [c.Deny(), c.Goodbye()] if closing else [c.Deny()]
         if context.expecting in _BOOKING_SLOTS and given and words <= (20 if slots.phone else 8):
             expected = context.expecting
             heard = {"check_in": "check_in", "nights": "nights", "guests": "guests",
                      "room_type": "room_type", "name": "name", "phone": "phone"}[expected]  # fmt: skip
             answered = heard in given or (expected == "phone" and slots.use_caller_number)
-            if answered and not is_question(text):
+            if answered and not is_question(said):
                 return [slots]
-            if context.in_booking and words <= 6 and not is_question(text):
+            if context.in_booking and words <= 6 and not is_question(said):
                 return [slots]  # another detail than the one asked for ("it's under Ines Costa")
         return None
 
     def _decide(
-        self, text: str, label: str, score: float, runner_up: str, second: float, context: c.Context
-    ) -> str:
+        self, text: str, label: str, score: float, runner_up: str, second: float,
+        context: c.Context, scores: dict[str, float],
+    ) -> str:  # fmt: skip
         """The label to act on, or unclear when the match is weak or ambiguous."""
         settings = self._settings
-        if score < settings.min_score:
+        if _TRANSFER.search(text) and not label.startswith("handoff:"):
+            label, score, second = "handoff:front_desk", 1.0, 0.0
+        if _CALLBACK.search(text) and not (label.startswith("handoff:") and label != "handoff:front_desk"):
+            label, score, second = "callback", 1.0, 0.0
+        s = extract_slots(text, self.hotel, self._today(), context.expecting)
+        dated = s.check_in is not None or s.check_out is not None
+        nights = s.nights if not _WEEKEND_ONLY.search(text) else None
+        if dated and (nights or s.guests or s.check_out) and not label.startswith(("handoff:", "ask:faq")) and (
+            label in ("book", "slots", "change") or runner_up in ("book", "slots", "change")
+            or label in ("ask:rooms", "ask:check_in", "ask:early_check_in") or label.startswith("ask:room:")
+        ):
+            # Dates with nights or guests: someone wants a room, whatever it sounds nearest to.
+            label, score, second = ("slots" if context.in_booking else "book"), 1.0, 0.0
+        if _MY_RESERVATION.search(text) and _INSTEAD.search(text) and not context.in_booking and not (
+            label.startswith("handoff:") or label in ("cancel", "find", "callback")
+        ):
+            return "change"
+        if score < settings.min_score or label == "unclear":
+            staff = self._staff_job(text)
+            if staff:
+                return staff
+            hint = self._lexical_topic(text)
+            if hint and score >= settings.min_score - 0.15:
+                return hint
             return "unclear"
+        hint = self._lexical_topic(text)
+        if hint and label.startswith("ask:") and hint != label and scores.get(hint, -1.0) >= score - 0.08:
+            label, second = hint, score - 0.08  # a word names the topic outright
         if score - second < settings.margin and _family(label) != _family(runner_up):
-            return "unclear"
+            if hint in (label, runner_up):
+                label = hint
+            else:
+                return "unclear"
+        if label in ("slots", "book") and not context.in_booking and s.check_in is None:
+            label = self._staff_job(text) or label  # "the beds haven't been changed in three days"
+        label = _direction(label, text)
         if label.startswith("handoff:"):
             for dept, words in _DEPARTMENT_WORDS.items():
                 if words.search(text) and dept in {d for d in c.Department.__args__}:  # type: ignore[attr-defined]
@@ -218,9 +349,31 @@ class SemanticUnderstander:
             return "slots"
         if label == "book" and context.has_reservation and _INSTEAD.search(text):
             return "change"
+        if label in ("book", "slots") and _MY_RESERVATION.search(text) and not context.in_booking:
+            return "change"
+        named = find_room_type(text, self.hotel)
+        if named and (label == "ask:rooms" or (label == "slots" and _PRICE.search(text) and not context.in_booking)):
+            return f"ask:room:{named}"
         if label.startswith("ask:") and self._books(text, label, context):
             return "book"
         return label
+
+    def _staff_job(self, text: str) -> str | None:
+        """A repair or a housekeeping request, by what it is about."""
+        if _HOUSEKEEPING.search(text):
+            return "handoff:housekeeping"
+        if _BROKEN.search(text):
+            return "handoff:maintenance"
+        return None
+
+    def _lexical_topic(self, text: str) -> str | None:
+        """The topic a word in the text names outright ("checkout", "airport"), to settle a
+        near tie between two meanings."""
+        for entry in self.hotel.faq:
+            if any(re.search(rf"\b{re.escape(k)}\b", text) for k in entry.keywords):
+                return f"ask:faq:{entry.id}"
+        key = topic_key(text)
+        return f"ask:{key}" if key else None
 
     def _books(self, text: str, label: str, context: c.Context) -> bool:
         """A question about rooms that names dates or guests asks whether one is free."""
@@ -228,18 +381,37 @@ class SemanticUnderstander:
         dates = s.check_in is not None or s.check_out is not None
         stay = s.nights is not None or s.guests is not None
         if label in ("ask:rooms",) or label.startswith("ask:room:"):
-            return dates or stay
+            return dates or (stay and not is_question(text) and not _PRICE.search(text))
         return label in ("ask:check_in", "ask:early_check_in", "ask:check_out") and dates and (
             s.check_out is not None or stay
         ) and not context.in_booking
 
     def _commands(
-        self, text: str, labels: list[str], slots: c.SetSlots, context: c.Context
+        self, text: str, labels: list[str], slots: c.SetSlots, context: c.Context, said: str
     ) -> list[c.Command]:
         if len(labels) > 1:
             labels = [x for x in labels if x not in ("unclear", "greeting", "thanks")] or labels
+        stay = slots.check_in or slots.check_out or slots.nights or slots.guests or slots.room_type
+        outside = not context.in_booking and not context.pending and context.expecting is None
+        dated = slots.check_in or slots.check_out
+        if outside and stay and "book" not in labels and "change" not in labels and (
+            "slots" in labels
+            or ("unclear" in labels and not is_question(said) and dated and (slots.nights or slots.guests))
+        ):
+            labels = ["book", *(x for x in labels if x != "unclear")]
+        staff = any(x.startswith("handoff:") for x in labels) and not context.in_booking
+        if (outside and {"callback", "find", "cancel"} & set(labels)) or staff:
+            slots = c.SetSlots()
         if {"book", "change"} & set(labels):
             labels = [x for x in labels if x != "slots"]
+        if (
+            not context.in_booking and _MY_RESERVATION.search(text) and _INSTEAD.search(text)
+            and not {"cancel", "find", "callback"} & set(labels)
+            and not any(x.startswith(("handoff:", "ask:")) for x in labels)
+        ):
+            labels = ["change"]
+        if "change" in labels:
+            labels = [x for x in labels if x != "book"]
         code = find_code(text, expecting=context.expecting == "code")
         out: list[c.Command] = []
         for label in labels:
@@ -274,20 +446,49 @@ class SemanticUnderstander:
                 out.append(c.Greeting())
             elif label == "unclear" and not slots.given():
                 out.append(c.Unclear(question=is_question(text)))
-        if slots.given() and any(isinstance(x, c.StartBooking | c.ChangeReservation) for x in out) or slots.given() and ("slots" in labels or "unclear" in labels or "affirm" in labels or "deny" in labels):
+        if slots.given() and context.pending:
+            # New details at a read-back are a change, not a yes or no from their sound.
+            out = [x for x in out if not isinstance(x, c.Affirm | c.Deny)]
+            labels = [x for x in labels if x not in ("affirm", "deny")] + ["slots"]
+        if any(isinstance(x, c.Handoff) for x in out) and not context.in_booking:
+            out = [x for x in out if not isinstance(x, c.StartBooking | c.AskFact)]
+        booking_talk = any(isinstance(x, c.StartBooking | c.ChangeReservation) for x in out)
+        answering = bool({"slots", "affirm", "deny"} & set(labels)) or (
+            "unclear" in labels and not is_question(said)
+        )
+        if slots.given() and (booking_talk or answering):
             out.append(slots)
-        code_only = context.expecting == "code" or all(isinstance(x, c.Unclear) for x in out)
+        code_only = context.expecting == "code" or all(isinstance(x, c.Unclear) for x in out) or (
+            re.search(r"\b(code|reservation|booking|confirmation)\b", text) is not None
+            and not any(isinstance(x, c.AskFact | c.Handoff | c.StartBooking) for x in out)
+        )
         if code and code_only and not any(isinstance(x, c.FindReservation | c.Cancel) for x in out):
-            out = [c.FindReservation(code)]
+            out = [c.Cancel(code) if re.search(r"\bcancel", text) else c.FindReservation(code)]
         if "goodbye" not in labels and _GOODBYE.search(text) and all(
             isinstance(x, c.Deny | c.Thanks | c.Unclear) for x in out
         ):
             out = [*(x for x in out if not isinstance(x, c.Unclear)), c.Goodbye()]
-        return out or [c.Unclear(question=is_question(text))]
+        return out or [c.Unclear(question=is_question(said))]
+
+
+_ARRIVAL_TOPICS = {"ask:check_in": "ask:check_out", "ask:early_check_in": "ask:late_check_out"}
+_DEPARTURE_TOPICS = {v: k for k, v in _ARRIVAL_TOPICS.items()}
+
+
+def _direction(label: str, text: str) -> str:
+    """Check-in and check-out questions sound alike to an encoder; the words for leaving or
+    arriving tell them apart."""
+    if label in _ARRIVAL_TOPICS and _LEAVING.search(text) and not _ARRIVING.search(text):
+        return _ARRIVAL_TOPICS[label]
+    if label in _DEPARTURE_TOPICS and _ARRIVING.search(text) and not _LEAVING.search(text):
+        return _DEPARTURE_TOPICS[label]
+    return label
 
 
 def _family(label: str) -> str:
     """Labels of one family may be confused without harm to the choice of flow."""
     if label.startswith("handoff:"):
         return "handoff"
+    if label in ("book", "slots"):
+        return "booking"
     return label
