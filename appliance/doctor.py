@@ -42,6 +42,7 @@ def run_checks(config: Config, config_problem: str | None = None) -> list[Check]
     checks.append(_hotel(config))
     checks.append(_packages())
     checks += [_model(config, role) for role in MODEL_ROLES]
+    checks.append(_devices(config))
     checks.append(_port(config.server.host, config.server.port))
     checks.append(_audio_devices())
     checks.append(_disk(config.paths.data_dir))
@@ -119,6 +120,43 @@ def _model(config: Config, role: str) -> Check:
         )
         return Check(name, Status.FAIL, detail, "appliance models install")
     return Check(name, Status.OK, f"{bundled.name} at {path}, checksums ok")
+
+
+def planned_devices(config: Config) -> dict[str, str]:
+    """Where each model will run, from the settings and what the runtimes see (no model is
+    loaded)."""
+    import ctranslate2
+    import onnxruntime
+    from llama_cpp import llama_supports_gpu_offload
+
+    from appliance.stt.whisper import whisper_device
+
+    def pick(wanted: str, available: bool) -> str:
+        if wanted == "cuda" and not available:
+            return "cuda asked for, none usable"
+        return "cuda" if wanted in ("auto", "cuda") and available else "cpu"
+
+    llm = (
+        f"server {config.llm.base_url}"
+        if config.llm.backend == "openai"
+        else pick(config.llm.device, llama_supports_gpu_offload())
+    )
+    stt = whisper_device(config.stt.device) if config.stt.device != "cuda" else pick(
+        "cuda", ctranslate2.get_cuda_device_count() > 0
+    )  # fmt: skip
+    tts = pick(config.tts.device, "CUDAExecutionProvider" in onnxruntime.get_available_providers())
+    return {"stt": stt, "llm": llm, "tts": tts, "nlu": "cpu"}
+
+
+def _devices(config: Config) -> Check:
+    try:
+        devices = planned_devices(config)
+    except Exception as err:  # a runtime that cannot even report its devices
+        return Check("devices", Status.FAIL, f"cannot tell: {type(err).__name__}: {err}", "run ./install.sh")
+    detail = ", ".join(f"{role} on {where}" for role, where in devices.items())
+    if any("none usable" in where for where in devices.values()):
+        return Check("devices", Status.FAIL, detail, "install.sh --gpu, or set device = \"auto\"")
+    return Check("devices", Status.OK, detail)
 
 
 def _port(host: str, port: int) -> Check:

@@ -147,6 +147,9 @@ class Engines:
 
 def import_backends() -> None:
     """Import the model backends (blocking, a second or two)."""
+    from appliance.gpu import preload_cuda_libraries
+
+    preload_cuda_libraries()
     import appliance.llm.llama
     import appliance.stt.whisper
     import appliance.tts.piper

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Protocol
 
 from appliance.audio.frames import AudioFrame
@@ -255,7 +256,15 @@ class Session:
 class SessionManager:
     """Creates, finds and ends sessions; the single owner of the live-session table."""
 
-    def __init__(self, store: Store, recordings: Recordings | None = None) -> None:
+    def __init__(self, store: Store | None = None, recordings: Recordings | None = None) -> None:
+        self._open_store = store is None
+        if store is None:
+            # As the earlier module allowed: no store given, sessions live in memory only.
+            _LOGGER.warning(
+                "SessionManager() was given no store: sessions are kept in an in-memory database "
+                "and are lost when the process ends; pass Store(config.paths.database_file) to keep them"
+            )
+            store = Store(Path(":memory:"))
         self.store = store
         self.recordings = recordings
         self._sessions: dict[str, Session] = {}
@@ -272,6 +281,9 @@ class SessionManager:
         control: CallControl | None = None,
     ) -> Session:
         """Start a call; its row is in the file before this returns."""
+        if self._open_store:
+            self._open_store = False
+            await self.store.open()
         if not self.accepting:
             raise SessionError(
                 "not-accepting", "the appliance is shutting down and takes no new calls"

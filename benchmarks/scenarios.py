@@ -1,7 +1,9 @@
-"""Success rate of the scenario suite (tests/scenarios.py) in each agent mode: "rules" (the
-agent understands callers itself) and "llm-tools" (the configured model chooses the tools).
+"""Success rate of whole calls (the 40 caller scripts of tests/scenarios.py and the 52
+conversations of tests/conversations.py) with each understander: "semantic" (the default),
+"rules" (the baseline) and "llm" (the configured language model writes the commands,
+falling back to "semantic" on a bad answer).
 
-    .venv/bin/python benchmarks/scenarios.py [--modes rules llm-tools]
+    .venv/bin/python benchmarks/scenarios.py [--understanders semantic rules llm]
 """
 
 from __future__ import annotations
@@ -16,42 +18,47 @@ from pathlib import Path
 
 from appliance.config import INSTALL_ROOT, default_config
 from appliance.engines import build_engines
-from appliance.service import close_state, open_state
+from appliance.service import close_state, open_state, prepare_agent
 
 sys.path.insert(0, str(INSTALL_ROOT / "tests"))
+from conversations import CONVERSATIONS  # noqa: E402
 from scenarios import SCENARIOS, run_scenario  # noqa: E402
 
 
-async def rate(mode: str) -> None:
+async def rate(name: str) -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         config = default_config()
         config = dataclasses.replace(
             config,
             paths=dataclasses.replace(config.paths, data_dir=Path(data_dir)),
-            dialogue=dataclasses.replace(config.dialogue, mode=mode),  # type: ignore[arg-type]
+            understanding=dataclasses.replace(config.understanding, understander=name),  # type: ignore[arg-type]
         )
         engines = build_engines(config)
         await engines.start()
-        passed, started = 0, time.perf_counter()
-        for scenario in SCENARIOS:
-            state = await open_state(config, engines)
-            _, failures = await run_scenario(state, scenario)
-            await close_state(state)
-            (config.paths.data_dir / "appliance.duckdb").unlink()
-            passed += not failures
-            if failures:
-                print(f"  [{mode}] {scenario.name}: {failures[0]}")
+        suites = {"scenarios": SCENARIOS, "conversations": CONVERSATIONS}
+        for suite_name, suite in suites.items():
+            passed, started = 0, time.perf_counter()
+            for scenario in suite:
+                state = await open_state(config, engines)
+                await prepare_agent(config, state.agent, engines)
+                _, failures = await run_scenario(state, scenario)
+                await close_state(state)
+                (config.paths.data_dir / "appliance.duckdb").unlink()
+                passed += not failures
+                if failures:
+                    print(f"  [{name}] {scenario.name}: {failures[0]}")
+            took = time.perf_counter() - started
+            print(
+                f"{name}: {passed}/{len(suite)} {suite_name} ({100 * passed / len(suite):.0f}%) in {took:.0f} s"
+                + (f", model {config.model_path('llm').name}" if name == "llm" else "")
+            )
         engines.close()
-    took = time.perf_counter() - started
-    print(
-        f"{mode}: {passed}/{len(SCENARIOS)} scenarios ({100 * passed / len(SCENARIOS):.0f}%) in {took:.0f} s, model {config.model_path('llm').name}"
-    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--modes", nargs="+", default=["rules", "llm-tools"])
-    for mode in parser.parse_args().modes:
-        asyncio.run(rate(mode))
+    parser.add_argument("--understanders", nargs="+", default=["semantic", "rules", "llm"])
+    for understander in parser.parse_args().understanders:
+        asyncio.run(rate(understander))

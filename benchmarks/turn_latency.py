@@ -114,7 +114,7 @@ async def main(rounds: int) -> None:
         f"\n{len(rows)} turns on {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     print(f"{'stage':<22}{'p50':>10}{'p95':>10}{'mean':>10}")
-    for key in ("endpoint_ms", "stt_ms", "agent_ms", "tts_first_audio_ms", "voice_to_voice_ms"):
+    for key in ("endpoint_ms", "stt_ms", "understand_ms", "agent_ms", "tts_first_audio_ms", "voice_to_voice_ms"):
         values = [r[key] for r in rows]
         print(
             f"{key:<22}{statistics.median(values):>10.0f}{percentile(values, 0.95):>10.0f}{statistics.fmean(values):>10.0f}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -54,6 +55,26 @@ def engines() -> Iterator[Engines]:
     asyncio.run(loaded.start())
     yield loaded
     loaded.close()
+
+
+_HOUR_WORDS = ("twelve", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+               "ten", "eleven")  # fmt: skip
+
+
+def says_time(text: str, hh_mm: str) -> bool:
+    """Whether a transcript holds the time ``hh_mm`` ("11", "6:30") as whisper may write it:
+    "11", "11am", "11 a.m.", "eleven", "6:30", "6.30", "six thirty"."""
+    hour, _, minute = hh_mm.partition(":")
+    word = _HOUR_WORDS[int(hour) % 12]
+    spoken = text.lower()
+    if minute and minute != "00":
+        minute_words = {"30": "thirty", "15": "fifteen", "45": "forty[- ]five"}.get(minute, minute)
+        return bool(
+            re.search(rf"\b{int(hour)}[:.]?{minute}(?!\d)", spoken)
+            or re.search(rf"\b{word}[ -]{minute_words}\b", spoken)
+        )
+    return bool(re.search(rf"\b{int(hour)}(?![\d:.]\d)(?=\s|[ap]\.?\s?m|\b|$)", spoken)
+                or re.search(rf"\b{word}\b", spoken))  # fmt: skip
 
 
 def free_port() -> int:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import re
+import json
 import threading
 import time
+from datetime import date
 from typing import Any
 
-from conftest import SPEECH_DIR
+from conftest import SPEECH_DIR, says_time
 from faster_whisper import decode_audio
 
 from appliance.audio.frames import AudioFrame, concat
+from appliance.config import default_config
 from appliance.engines import Engines
 from appliance.llm.base import ChatMessage
 
@@ -47,8 +49,8 @@ async def test_piper_speech_is_understood_by_whisper(engines: Engines) -> None:
     speech = concat(frames)
     assert 2000 < speech.duration_ms < 8000
     heard = (await engines.stt.run(_transcribe, speech)).lower()
-    assert "check out" in heard and re.search(r"\b11\b", heard), heard
-    assert re.search(r"\b6[:.]?30\b", heard) and re.search(r"\b10[:.]?30\b", heard), heard
+    assert "check out" in heard and says_time(heard, "11"), heard
+    assert says_time(heard, "6:30") and says_time(heard, "10:30"), heard
 
 
 async def test_the_language_model_completes_and_streams(engines: Engines) -> None:
@@ -99,16 +101,20 @@ async def test_the_event_loop_stays_responsive_while_a_model_runs(engines: Engin
     assert len(gaps) > 5
 
 
-async def test_function_calling_gives_a_schema_shaped_tool_call(engines: Engines) -> None:
-    """The mechanism the llm-tools mode stands on, with the bundled model: under the grammar,
-    even a 135M model returns a call of the asked tool with its arguments as a JSON object."""
-    from appliance.llm.base import ToolCall
-    from appliance.tools.registry import SPECS, Toolbox, check_arguments
+async def test_a_grammar_holds_the_model_to_the_command_schema(engines: Engines) -> None:
+    """The mechanism the LLM understander stands on, with the bundled model: under the
+    grammar, even a 135M model answers JSON of the commands' schema, which parses."""
+    from appliance.hotel.model import load_hotel
+    from appliance.understanding.llm import command_schema, system_prompt
 
-    messages = [ChatMessage("user", "What time is check-out?")]
-    call = await engines.llm.run(
-        lambda m, msgs: m.choose_tool(msgs, Toolbox.schemas(), "get_hotel_info"), messages
-    )
-    assert isinstance(call, ToolCall) and call.name == "get_hotel_info"
-    assert isinstance(call.arguments.get("topic"), str)
-    check_arguments(SPECS["get_hotel_info"], call.arguments)
+    hotel = load_hotel(default_config().paths.hotel_file)
+    messages = [
+        ChatMessage("system", system_prompt(hotel, date(2026, 12, 2))),
+        ChatMessage("user", "What time is check-out?"),
+    ]
+    schema = command_schema(hotel)
+    answer = await engines.llm.run(lambda m, msgs: m.complete_json(msgs, schema, 120), messages)
+    data = json.loads(answer)
+    assert isinstance(data["commands"], list) and data["commands"], answer
+    assert all(item["type"] in schema["properties"]["commands"]["items"]["properties"]["type"]["enum"]
+               for item in data["commands"]), answer  # fmt: skip

@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import re
 import time
 import wave
 from pathlib import Path
 
 import numpy as np
 import soxr
-from conftest import SPEECH_DIR, appliance_env, run_appliance
+from conftest import SPEECH_DIR, appliance_env, run_appliance, says_time
 from faster_whisper import decode_audio
 
 from appliance.appstate import ServerState
@@ -122,7 +121,7 @@ async def test_a_spoken_question_gets_a_spoken_answer_with_the_fact(
     assert result is not None and result.timings is not None
     assert "check" in result.transcript.lower()
     heard = await transcribe(live_state.engines, sink.audio())
-    assert re.search(r"\b11\b", heard), heard  # the hotel file's 11:00, spoken as "11 AM"
+    assert says_time(heard, "11"), heard  # the hotel file's 11:00, spoken as "11 AM"
     assert result.timings.voice_to_voice_ms > result.timings.endpoint_ms > 0
     rows = await live_state.store.read(
         lambda db: db.execute(
@@ -235,6 +234,7 @@ def test_the_talk_command_answers_a_recorded_question(tmp_path: Path) -> None:
     assert set(body["timings"]) == {
         "endpoint_ms",
         "stt_ms",
+        "understand_ms",
         "agent_ms",
         "tts_first_audio_ms",
         "voice_to_voice_ms",

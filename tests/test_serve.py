@@ -44,7 +44,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[subproces
             process.wait()
 
 
-def test_serve_loads_all_three_real_models(server: tuple[subprocess.Popen[str], str]) -> None:
+def test_serve_loads_every_real_model(server: tuple[subprocess.Popen[str], str]) -> None:
     _, base = server
     status, body = get(f"{base}/voice/health")
     assert status == 200
@@ -54,7 +54,10 @@ def test_serve_loads_all_three_real_models(server: tuple[subprocess.Popen[str], 
         "stt": True,
         "llm": True,
         "tts": True,
+        "nlu": True,
     }
+    # Where each runs: on this machine without a GPU, the CPU.
+    assert {m["device"] for m in health["models"].values()} == {"cpu"}
     assert health["models"]["llm"]["path"].endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
     assert all(m["warm_up_s"] is not None for m in health["models"].values())
 
@@ -123,7 +126,7 @@ def test_doctor_reports_a_missing_model_with_its_fix(tmp_path: Path) -> None:
     )
     table = run_appliance("doctor", env=env)
     assert table.returncode == 1
-    assert "3 check(s) failed: stt model, llm model, tts model" in table.stdout
+    assert "4 check(s) failed: stt model, llm model, tts model, nlu model" in table.stdout
 
     checks = {c["name"]: c for c in json.loads(run_appliance("doctor", "--json", env=env).stdout)}
     llm = checks["llm model"]

@@ -46,7 +46,7 @@ async def test_health_is_200_with_every_model_loaded(
     body = await reply.json()
     assert body["status"] == "ready"
     assert body["active_sessions"] == 0
-    assert set(body["models"]) == {"stt", "llm", "tts"}
+    assert set(body["models"]) == {"stt", "llm", "tts", "nlu"}
     for model in body["models"].values():
         assert model["loaded"] is True and model["load_time_s"] > 0 and model["path"]
     assert set(body) == {"status", "version", "uptime_s", "active_sessions", "models"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -55,6 +56,8 @@ class Reply:
     end_call: bool = False
     #: Why the call ends: completed, transferred.
     outcome: str | None = None
+    #: How long understanding the caller's words took.
+    understand_ms: float = 0.0
 
 
 @dataclass
@@ -171,9 +174,13 @@ class HotelAgent:
 
     async def respond(self, session: Session, said: str) -> Reply:
         state = self.state(session)
+        started = time.perf_counter()
         commands = await self.understander.understand(said, self.context(state))
+        understood_ms = (time.perf_counter() - started) * 1000
         _LOGGER.debug("commands: %s", ", ".join(c.label(x) for x in commands) or "(none)")
-        reply = await self.act(session, state, Heard(tuple(commands)))
+        reply = replace(
+            await self.act(session, state, Heard(tuple(commands))), understand_ms=understood_ms
+        )
         if reply.text:
             state.last_reply = reply.text
         state.history = [

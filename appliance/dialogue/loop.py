@@ -90,6 +90,8 @@ class TurnTimings:
     agent_ms: float
     tts_first_audio_ms: float
     voice_to_voice_ms: float
+    #: The part of agent_ms that understanding the words took.
+    understand_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,7 @@ class Conversation:
                 agent_ms=(answered - transcribed) * 1000,
                 tts_first_audio_ms=(first_audio[0] - answered) * 1000,
                 voice_to_voice_ms=endpoint_ms + (first_audio[0] - endpointed) * 1000,
+                understand_ms=reply.understand_ms,
             )
         if heard:
             self.session.add_message(

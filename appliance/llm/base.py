@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from appliance.config import LlmSettings
 
 
 @dataclass(frozen=True)
@@ -27,3 +30,14 @@ class ChatModel(Protocol):
     ) -> str:
         """A completion held to the JSON ``schema`` (a grammar, or the server's JSON mode)."""
         ...
+
+
+def chat_request(
+    messages: Sequence[ChatMessage], max_tokens: int, settings: LlmSettings
+) -> dict[str, Any]:
+    """The body of a chat completion, as llama.cpp and OpenAI-compatible servers take it."""
+    return {
+        "messages": [{"role": m.role, "content": m.content} for m in messages],
+        "max_tokens": max_tokens,
+        "temperature": settings.temperature,
+    }

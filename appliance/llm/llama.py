@@ -11,7 +11,7 @@ from llama_cpp import Llama, llama_supports_gpu_offload
 
 from appliance.config import LlmSettings
 from appliance.errors import LlmError, ModelError
-from appliance.llm.base import ChatMessage
+from appliance.llm.base import ChatMessage, chat_request
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,11 +48,7 @@ class LlamaChatModel:
         self._settings = settings
 
     def _request(self, messages: Sequence[ChatMessage], max_tokens: int | None) -> dict[str, Any]:
-        return {
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
-            "max_tokens": max_tokens or self._settings.max_reply_tokens,
-            "temperature": self._settings.temperature,
-        }
+        return chat_request(messages, max_tokens or self._settings.max_reply_tokens, self._settings)
 
     def complete(self, messages: Sequence[ChatMessage], max_tokens: int | None = None) -> str:
         try:
@@ -81,9 +77,7 @@ class LlamaChatModel:
         """A completion held by a grammar to ``schema``'s JSON."""
         try:
             result: Any = self._llama.create_chat_completion(
-                messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
-                max_tokens=max_tokens,
-                temperature=0.0,
+                **{**chat_request(messages, max_tokens, self._settings), "temperature": 0.0},
                 response_format={"type": "json_object", "schema": schema},
             )
         except Exception as err:

@@ -12,7 +12,7 @@ from typing import Any
 
 from appliance.config import LlmSettings
 from appliance.errors import LlmError, ModelError
-from appliance.llm.base import ChatMessage
+from appliance.llm.base import ChatMessage, chat_request
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,11 +60,7 @@ class OpenAiChatModel:
             ) from err
 
     def _request(self, messages: Sequence[ChatMessage], max_tokens: int | None) -> dict[str, Any]:
-        return {
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
-            "max_tokens": max_tokens or self._settings.max_reply_tokens,
-            "temperature": self._settings.temperature,
-        }
+        return chat_request(messages, max_tokens or self._settings.max_reply_tokens, self._settings)
 
     def complete(self, messages: Sequence[ChatMessage], max_tokens: int | None = None) -> str:
         return str(self._post(self._request(messages, max_tokens)).get("content") or "").strip()

@@ -151,7 +151,8 @@ class LlmUnderstander:
         except TimeoutError:
             return await self._fall_back("timeout", said, context)
         except (LlmError, ModelError) as err:
-            return await self._fall_back(err.code, said, context)
+            why = "timeout" if err.code == "llm-timeout" else err.code
+            return await self._fall_back(why, said, context)
         except BadCommands as err:
             _LOGGER.info("the model's commands were refused: %s", err)
             return await self._fall_back("bad-commands", said, context)

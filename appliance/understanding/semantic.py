@@ -66,6 +66,8 @@ _SPLIT = re.compile(
 #: How sure a second segment of one utterance must be to add a command of its own.
 _EXTRA_SCORE = 0.6
 _EXTRA_MARGIN = 0.05
+#: An "unclear" example this similar to one of the hotel's own facts is left out.
+_SHADOW = 0.75
 _WEEKEND_ONLY = re.compile(r"\bweekend\b")
 _AND = re.compile(r"\s+and\s+(?:a |an |the |your |also )?")
 _TIMES = re.compile(r"\b([ap])\.\s?m\.", re.IGNORECASE)
@@ -170,6 +172,16 @@ class SemanticUnderstander:
         sentences = [normalize(p) for label in labels for p in examples[label]]
         owner = np.array([i for i, label in enumerate(labels) for _ in examples[label]])
         vectors = await self._encode(sentences)
+        # What the hotel has wins over the package's examples of what hotels lack: an
+        # "unclear" example close to one of the hotel's own facts ("do you rent bikes", in a
+        # hotel that lends them) is dropped.
+        facts = np.array([labels[o].startswith("ask:") for o in owner])
+        unclear = np.array([labels[o] == "unclear" for o in owner])
+        if facts.any() and unclear.any():
+            shadowing = (vectors[unclear] @ vectors[facts].T).max(axis=1) > _SHADOW
+            keep = ~unclear
+            keep[np.flatnonzero(unclear)[~shadowing]] = True
+            vectors, owner = vectors[keep], owner[keep]
         self._index = Index(labels, vectors, owner)
         _LOGGER.info(
             "understanding index: %d phrasings of %d meanings in %.2f s",
@@ -370,7 +382,7 @@ class SemanticUnderstander:
         """The topic a word in the text names outright ("checkout", "airport"), to settle a
         near tie between two meanings."""
         for entry in self.hotel.faq:
-            if any(re.search(rf"\b{re.escape(k)}\b", text) for k in entry.keywords):
+            if any(re.search(rf"\b{re.escape(k)}(?:s|es)?\b", text) for k in entry.keywords):
                 return f"ask:faq:{entry.id}"
         key = topic_key(text)
         return f"ask:{key}" if key else None

@@ -152,9 +152,9 @@ def find_dates(text: str, today: date) -> list[date]:
     if holidays:
         arriving = [h for h in holidays if re.search(r"(arriv\w*|from|on|for|coming) $", text[: h.start()])]
         holiday = (arriving or holidays)[0]
-        month, day = _HOLIDAYS[holiday.group(1)]
-        candidate = date(today.year, month, day)
-        found.append(candidate if candidate >= today else date(today.year + 1, month, day))
+        h_month, h_day = _HOLIDAYS[holiday.group(1)]
+        candidate = date(today.year, h_month, h_day)
+        found.append(candidate if candidate >= today else date(today.year + 1, h_month, h_day))
     # "in july, like the 10th": a month said on its own gives a bare day its month.
     lone_month = _MONTH_WORD.search(text)
     month = lone_month.group(1) if lone_month and len(lone_month.group(1)) > 3 else None
