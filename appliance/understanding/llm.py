@@ -130,10 +130,8 @@ class LlmUnderstander:
         waiting = context.expecting or "nothing"
         if context.pending:
             waiting = f"yes or no to {context.pending}"
-        if context.last_reply:
-            out.append(ChatMessage("user", f"(the front desk just said: {context.last_reply})"))
-            out.append(ChatMessage("assistant", '{"commands": [{"type": "unclear"}]}'))
-        out.append(ChatMessage("user", f"(waiting for: {waiting}) {said.strip()}"))
+        said_before = f"the front desk said: {context.last_reply}; " if context.last_reply else ""
+        out.append(ChatMessage("user", f"({said_before}waiting for: {waiting}) {said.strip()}"))
         return out
 
     async def understand(self, said: str, context: c.Context) -> list[c.Command]:
