@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -22,10 +22,10 @@ from typing import Any, Protocol
 from appliance.audio.frames import AudioFrame
 from appliance.audio.recording import CALLER, CallRecorder
 from appliance.errors import ApplianceError, StoreError
-from appliance.privacy import reads_out_card_digits, redact
+from appliance.privacy import Span, apply, card_spans, redact
 from appliance.store import calls
 from appliance.store.database import Store
-from appliance.store.recordings import Recordings
+from appliance.store.recordings import SAFE_ID, Recordings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -101,6 +101,21 @@ class Message:
     audio_url: str | None = None
 
 
+@dataclass
+class _Heard:
+    """One caller turn as said, kept in memory only: the rule looks across consecutive turns."""
+
+    message_index: int
+    said: str
+    #: Where the turn lies on the caller's side of the recording (ms), if it is recorded.
+    audio: tuple[float, float] | None
+    removed: list[Span] = field(default_factory=list)
+
+
+#: How many of the caller's latest turns the card rule looks across.
+HEARD_TURNS = 8
+
+
 @dataclass(frozen=True)
 class ToolRun:
     name: str
@@ -133,7 +148,7 @@ class Session:
     recorder: CallRecorder | None = field(default=None, repr=False)
     recording_url: str | None = None
     _started_monotonic: float = field(default_factory=time.monotonic, repr=False)
-    _last_user_turn_ms: float = field(default=0.0, repr=False)
+    _heard: list[_Heard] = field(default_factory=list, repr=False)
 
     @property
     def active(self) -> bool:
@@ -145,20 +160,25 @@ class Session:
         content: str,
         latency_ms: float | None = None,
         audio_url: str | None = None,
+        heard_until_ms: float | None = None,
     ) -> Message:
-        """Add a turn; it is written to the database now, not at the end of the call."""
+        """Add a turn; it is written to the database now, not at the end of the call.
+
+        A caller's turn covers their audio from the end of the previous turn up to
+        ``heard_until_ms`` on the recording's clock (by default, all the audio so far; 0 for a
+        turn with no audio of its own, a key press the channel translated); if the rule
+        removes anything from its words, that audio is silenced."""
         if role not in ROLES:
             raise SessionError(
                 "bad-role", f"unknown message role {role!r}; use one of {', '.join(ROLES)}"
             )
         if not self.active:
             raise SessionError("session-ended", f"session {self.id} has ended ({self.status})")
-        if role == "user":
-            self._keep_card_out_of_the_recording(content)
+        kept = self._caller_turn(content, heard_until_ms) if role == "user" else redact(content)
         message = Message(
             turn_number=len(self.messages) + 1,
             role=role,
-            content=redact(content),
+            content=kept,
             timestamp=datetime.now(UTC),
             latency_ms=latency_ms,
             audio_url=audio_url,
@@ -177,20 +197,49 @@ class Session:
         if self.recorder is not None:
             self.recorder.add(side, frame, at_ms)
 
+    def caller_audio_checked(self, until_ms: float) -> None:
+        """The caller's audio up to ``until_ms`` held no words to keep out (noise)."""
+        if self.recorder is not None:
+            self.recorder.checked(until_ms)
+
+    def redact_in_context(self, text: str) -> str:
+        """``text`` (a tool's argument) as if the caller had said it after their latest turns."""
+        window = [h.said for h in self._heard]
+        return apply(text, card_spans([*window, text])[-1])
+
     @property
     def elapsed_ms(self) -> float:
         return (time.monotonic() - self._started_monotonic) * 1000
 
-    def _keep_card_out_of_the_recording(self, said: str) -> None:
-        # The words arrive after the audio, so the pause is applied backwards: the caller's
-        # side is silenced from where it stood at their previous turn, which holds the utterance.
-        if self.recorder is None:
-            return
-        now = self.recorder.position_ms(CALLER)
-        if reads_out_card_digits(said):
-            self.recorder.blank(CALLER, self._last_user_turn_ms, now)
-            _LOGGER.info("caller gave card digits; that stretch of the recording is silenced")
-        self._last_user_turn_ms = now
+    def _caller_turn(self, said: str, until_ms: float | None) -> str:
+        """The caller's words as kept, by the one rule over their latest turns; the audio of
+        every turn the rule changes is silenced."""
+        audio = None
+        if self.recorder is not None:
+            start = self.recorder.checked_ms
+            end = self.recorder.position_ms(CALLER) if until_ms is None else until_ms
+            audio = (start, max(start, end))
+        heard = _Heard(len(self.messages), said, audio)
+        self._heard = [*self._heard[-(HEARD_TURNS - 1) :], heard]
+        for turn, spans in zip(self._heard, card_spans([h.said for h in self._heard]), strict=True):
+            grown = [s for s in spans if s not in turn.removed]
+            if not grown:
+                continue
+            turn.removed += grown
+            if turn.audio is not None and self.recorder is not None:
+                self.recorder.blank(CALLER, *turn.audio)
+                _LOGGER.info("caller gave card digits; that turn is silenced in the recording")
+            if turn is not heard:  # an earlier turn turned out to hold part of a card
+                earlier = self.messages[turn.message_index]
+                content = apply(turn.said, turn.removed)
+                self.messages[turn.message_index] = replace(earlier, content=content)
+                self.store.submit(
+                    calls.update_turn_content, self.id, earlier.turn_number, content,
+                    what=f"turn {earlier.turn_number} of {self.id}",
+                )  # fmt: skip
+        if audio is not None and self.recorder is not None:
+            self.recorder.checked(audio[1])
+        return apply(said, heard.removed)
 
     async def flush(self) -> None:
         """Wait until everything queued for this call is in the file."""
@@ -285,6 +334,12 @@ class SessionManager:
                 "bad-direction", f"direction must be inbound or outbound, not {direction!r}"
             )
         session_id = session_id or f"VS{uuid.uuid4().hex}"
+        if not SAFE_ID.fullmatch(session_id):
+            # It names the call's recording file: no path, no dots.
+            raise SessionError(
+                "bad-session-id",
+                f"session id {session_id!r} must be 1-64 letters, digits, - or _",
+            )
         if session_id in self._sessions:
             raise SessionError("duplicate-session", f"session {session_id} already exists")
         session = Session(

@@ -19,13 +19,15 @@ from faster_whisper import decode_audio
 from appliance.appstate import ServerState
 from appliance.audio.codecs import mulaw_decode, mulaw_encode
 from appliance.audio.frames import AudioFrame, concat
+from appliance.audio.recording import CALLER
 from appliance.audio.resample import StreamResampler
 from appliance.audio.vad import Endpoint, Endpointer, Pause, SpeechStarted
-from appliance.config import Config, default_config
+from appliance.config import Config, RecordingSettings, default_config
 from appliance.dialogue.exchange import CollectingSink, exchange, feed_realtime, frames_of
 from appliance.dialogue.loop import Conversation, TurnResult
 from appliance.engines import Engines, load_model
 from appliance.hotel.dates import parse_date
+from appliance.service import close_state, open_state
 from appliance.sessions import CallStatus, Session
 from appliance.store import calls
 
@@ -280,3 +282,44 @@ async def test_a_silent_caller_is_asked_then_the_call_ends_abandoned(
     assert "Are you still there?" in said and said[-1].endswith("Goodbye!")
     call = await live_state.store.read(calls.get_call, session.id)
     assert call["status"] == "abandoned"
+
+
+async def test_a_card_read_just_before_hanging_up_is_not_in_the_recording(
+    engines: Engines, config: Config
+) -> None:
+    """The card's words never come back (the caller hung up): its audio is silenced anyway,
+    and the question answered before it is kept."""
+    settings = dataclasses.replace(config, recording=RecordingSettings(enabled=True))
+    state = await open_state(settings, engines)
+    state.phase = "ready"
+    question = await speak(engines, "What time is check-out?")
+    card = await speak(engines, "My card is four one one one, one one one one, one one one one.")
+    sink = CollectingSink(PHONE_HZ)
+    session = await state.sessions.create_session(channel="phone")
+    results: list[TurnResult] = []
+    conversation = conversation_on(state, session, sink, config, results)
+    await conversation.start(greet=False)
+    await feed_realtime(conversation, question)
+    silence = AudioFrame.silence(20, PHONE_HZ)
+    deadline = time.monotonic() + 60
+    while not results and time.monotonic() < deadline:  # the answer plays out in full
+        conversation.feed(silence)
+        await asyncio.sleep(0.02)
+    assert results, "no answer to the question"
+    for _ in range(25):
+        conversation.feed(silence)
+        await asyncio.sleep(0.02)
+    card_starts_s = session.recorder.position_ms(CALLER) / 1000  # type: ignore[union-attr]
+    await feed_realtime(conversation, card)
+    await conversation.close(CallStatus.ABANDONED)  # hung up at once
+    call = await state.store.read(calls.get_call, session.id)
+    await close_state(state)
+    with wave.open(call["recording_url"]) as wav:
+        rate = wav.getframerate()
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(float)
+    question_s = len(question.pcm) / 2 / PHONE_HZ
+    asked = samples[int(0.1 * rate) : int((question_s - 0.1) * rate)]
+    read_out = samples[int(card_starts_s * rate) :]
+    assert np.sqrt(np.mean(asked**2)) > 300
+    assert len(read_out) > rate and not read_out.any()
+    assert [m.role for m in session.messages] == ["user", "assistant"]

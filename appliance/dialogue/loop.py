@@ -269,10 +269,14 @@ class Conversation:
                 transcript = await self._transcribe(endpoint.audio)
         transcript = transcript.strip()
         transcribed = time.perf_counter()
+        # The turn covers the caller's audio up to its endpoint: the recording keeps that
+        # audio only once these words have been checked for card numbers.
+        heard_until_ms = 0.0 if isinstance(endpoint, str) else endpoint.at_ms
         if _NOT_SPEECH.match(transcript):
             _LOGGER.debug("not speech: %r", transcript)
+            self.session.caller_audio_checked(heard_until_ms)
             return
-        self.session.add_message("user", transcript)
+        self.session.add_message("user", transcript, heard_until_ms=heard_until_ms)
         reply = await self.agent.respond(self.session, transcript)
         answered = time.perf_counter()
         first_audio: list[float] = []

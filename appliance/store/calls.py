@@ -55,6 +55,14 @@ def insert_turn(
     )
 
 
+def update_turn_content(db: Connection, session_id: str, turn_number: int, content: str) -> None:
+    """Replace a turn's words (a later turn showed it held part of a card number)."""
+    db.execute(
+        "UPDATE conversation_turns SET content = ? WHERE session_id = ? AND turn_number = ?",
+        [content, session_id, turn_number],
+    )
+
+
 def insert_metric(
     db: Connection, session_id: str | None, name: str, value: float, timestamp: datetime
 ) -> None:
