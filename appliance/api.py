@@ -80,6 +80,7 @@ async def create_session(request: web.Request) -> web.Response:
             caller_id=body.get("caller_id"),
             language=str(body.get("language", "en-US")),
             direction=str(body.get("direction", "inbound")),
+            origin="api",
         )
     except SessionError as err:
         return json_error(400, err.code, err.message)

@@ -17,7 +17,9 @@ import uuid
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+import duckdb
 
 from appliance.audio.frames import AudioFrame
 from appliance.audio.recording import CALLER, CallRecorder
@@ -32,6 +34,11 @@ _LOGGER = logging.getLogger(__name__)
 #: "cli" is IT staff trying the agent with `appliance talk` and `appliance chat`.
 CHANNELS = ("phone", "webrtc", "kiosk", "sip", "cli")
 ROLES = ("user", "assistant", "system", "tool")
+#: Who drives a session: "line", a call on the hotel's phone lines (it counts against the line
+#: cap); "api", a client of the HTTP API (it ends when left idle); "local", the loop on this box.
+Origin = Literal["line", "api", "local"]
+#: An API session with no new turn for this long is ended as abandoned.
+API_IDLE_S = 30 * 60.0
 
 
 class CallStatus(StrEnum):
@@ -147,6 +154,9 @@ class Session:
     reservation_id: str | None = None
     recorder: CallRecorder | None = field(default=None, repr=False)
     recording_url: str | None = None
+    origin: Origin = "local"
+    #: When the session last had a turn (monotonic seconds): idle API sessions expire.
+    last_active: float = field(default_factory=time.monotonic, repr=False)
     _started_monotonic: float = field(default_factory=time.monotonic, repr=False)
     _heard: list[_Heard] = field(default_factory=list, repr=False)
 
@@ -184,6 +194,7 @@ class Session:
             audio_url=audio_url,
         )
         self.messages.append(message)
+        self.last_active = time.monotonic()
         self.store.submit(
             calls.insert_turn,
             self.id, message.turn_number, message.role, message.content,
@@ -310,6 +321,10 @@ class SessionManager:
         self._sessions: dict[str, Session] = {}
         #: False once the server is stopping: new calls are turned away.
         self.accepting = True
+        #: Line calls admitted whose row is still being written: they hold a line already.
+        self._starting_lines = 0
+        self.api_idle_s = API_IDLE_S
+        self._sweeper: asyncio.Task[None] | None = None
 
     async def create_session(
         self,
@@ -319,8 +334,11 @@ class SessionManager:
         direction: str = "inbound",
         session_id: str | None = None,
         control: CallControl | None = None,
+        origin: Origin = "local",
+        max_lines: int | None = None,
     ) -> Session:
-        """Start a call; its row is in the file before this returns."""
+        """Start a call; its row is in the file before this returns. A line call is refused
+        (``lines-busy``) when ``max_lines`` are taken, counting calls still starting."""
         if not self.accepting:
             raise SessionError(
                 "not-accepting", "the appliance is shutting down and takes no new calls"
@@ -342,6 +360,34 @@ class SessionManager:
             )
         if session_id in self._sessions:
             raise SessionError("duplicate-session", f"session {session_id} already exists")
+        if origin == "line":
+            if max_lines is not None and self.lines_in_use() >= max_lines:
+                raise SessionError(
+                    "lines-busy", f"all {max_lines} lines are in use (twilio.max_concurrent_calls)"
+                )
+            # Held from now, not from when the row is written: a burst of webhooks all pass
+            # the check above otherwise.
+            self._starting_lines += 1
+            try:
+                return await self._start(
+                    session_id, channel, caller_id, language, direction, control, origin
+                )
+            finally:
+                self._starting_lines -= 1
+        return await self._start(
+            session_id, channel, caller_id, language, direction, control, origin
+        )
+
+    async def _start(
+        self,
+        session_id: str,
+        channel: str,
+        caller_id: str | None,
+        language: str,
+        direction: str,
+        control: CallControl | None,
+        origin: Origin,
+    ) -> Session:
         session = Session(
             id=session_id,
             channel=channel,
@@ -351,11 +397,20 @@ class SessionManager:
             started_at=datetime.now(UTC),
             store=self.store,
             control=control or NoCallControl(channel),
+            origin=origin,
         )
-        await self.store.write(
-            calls.insert_call,
-            calls.CallRow(session_id, channel, caller_id, direction, language, session.started_at),
-        )
+        try:
+            await self.store.write(
+                calls.insert_call,
+                calls.CallRow(
+                    session_id, channel, caller_id, direction, language, session.started_at
+                ),
+            )
+        except duckdb.ConstraintException as err:
+            # The id is in the file: a call that has ended (a webhook replayed after it).
+            raise SessionError(
+                "session-ended", f"call {session_id} has already ended; it cannot start again"
+            ) from err
         if self.recordings is not None:
             session.recorder, session.recording_url = self.recordings.start(
                 session_id, session.started_at
@@ -365,7 +420,29 @@ class SessionManager:
             )
         self._sessions[session_id] = session
         _LOGGER.info("session started on %s", channel, extra={"session_id": session_id})
+        if origin == "api" and (self._sweeper is None or self._sweeper.done()):
+            self._sweeper = asyncio.create_task(self._expire_idle(), name="idle-api-sessions")
         return session
+
+    def lines_in_use(self) -> int:
+        """Phone lines taken: live line calls, and those still starting."""
+        return self._starting_lines + sum(s.origin == "line" for s in self._sessions.values())
+
+    async def _expire_idle(self) -> None:
+        """End API sessions nobody has added a turn to for ``api_idle_s``; stop when none is left."""
+        while True:
+            api = [s for s in self._sessions.values() if s.origin == "api"]
+            if not api:
+                return
+            now = time.monotonic()
+            for session in api:
+                if now - session.last_active >= self.api_idle_s and session.id in self._sessions:
+                    _LOGGER.info(
+                        "API session idle for %.0f s; ending it", now - session.last_active,
+                        extra={"session_id": session.id},
+                    )  # fmt: skip
+                    await self.end_session(session.id, CallStatus.ABANDONED, "idle")
+            await asyncio.sleep(max(0.05, min(self.api_idle_s / 4, 30.0)))
 
     def get(self, session_id: str) -> Session:
         try:
@@ -424,6 +501,8 @@ class SessionManager:
             _LOGGER.error("recording of %s not stored: %s", session.id, err.message)
 
     async def end_all(self, status: CallStatus, error_code: str | None = None) -> int:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         ended = 0
         for session_id in list(self._sessions):
             session = self._sessions.get(session_id)

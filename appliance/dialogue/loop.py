@@ -196,9 +196,11 @@ class Conversation:
         """Say something the caller did not ask for (an announcement, a time warning)."""
         await self._say_unprompted(text)
 
-    async def close(self, status: CallStatus = CallStatus.COMPLETED) -> None:
-        """End the call from the channel's side (hang-up, stream stop)."""
-        await self._finish(status)
+    async def close(
+        self, status: CallStatus = CallStatus.COMPLETED, error_code: str | None = None
+    ) -> None:
+        """End the call from the channel's side (hang-up, stream stop, the carrier's word)."""
+        await self._finish(status, error_code)
 
     # --- turns ---------------------------------------------------------------------------
 

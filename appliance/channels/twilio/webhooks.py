@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from appliance.appstate import STATE, json_error
 from appliance.channels.twilio import twiml
-from appliance.channels.twilio.call import TwilioCall
+from appliance.channels.twilio.call import MAX_MESSAGE_BYTES, TwilioCall, TwilioCallControl
 from appliance.channels.twilio.rest import TwilioRest
 from appliance.config import Config
 from appliance.errors import ChannelError, ToolError
@@ -114,21 +114,29 @@ async def _answer(request: web.Request, path: str, direction: str) -> web.Stream
     if not settings.voice.enabled:
         return _twiml(twiml.say_and_dial("The automated line is closed. Let me put you through to the front desk.",
                                          front_desk, settings.twilio.phone_number, settings.twilio.transfer_timeout_s))  # fmt: skip
-    if state.phase != "ready" or state.sessions.count() >= settings.twilio.max_concurrent_calls:
-        _LOGGER.warning(
-            "call %s put through to the front desk: %d calls already",
-            form.get("CallSid"),
-            state.sessions.count(),
-        )
-        return _twiml(twiml.say_and_dial("All our lines are busy right now. Let me put you through to the front desk.",
-                                         front_desk, settings.twilio.phone_number, settings.twilio.transfer_timeout_s))  # fmt: skip
+    busy = twiml.say_and_dial("All our lines are busy right now. Let me put you through to the front desk.",
+                              front_desk, settings.twilio.phone_number, settings.twilio.transfer_timeout_s)  # fmt: skip
+    if state.phase != "ready":
+        _LOGGER.warning("call %s put through to the front desk: the appliance is %s",
+                        form.get("CallSid"), state.phase)  # fmt: skip
+        return _twiml(busy)
     caller = form.get("To") if direction == "outbound" else form.get("From")
     try:
         session = await state.sessions.create_session(
             channel="phone", caller_id=caller or None, direction=direction,
             session_id=form.get("CallSid") or None, language=settings.voice.default_language,
+            origin="line", max_lines=settings.twilio.max_concurrent_calls,
         )  # fmt: skip
     except SessionError as err:
+        if err.code == "lines-busy":
+            _LOGGER.warning(
+                "call %s put through to the front desk: %s", form.get("CallSid"), err.message
+            )
+            return _twiml(busy)
+        if err.code == "session-ended":
+            # A replay of the webhook of a call that is over: nothing to connect it to.
+            _LOGGER.warning("webhook for call %s, which has ended: hanging up", form.get("CallSid"))
+            return _twiml(twiml.hang_up())
         _LOGGER.error("call refused: %s", err.message)
         return _twiml(twiml.say_and_dial("I'm sorry, I can't take your call right now.", front_desk,
                                          settings.twilio.phone_number, settings.twilio.transfer_timeout_s))  # fmt: skip
@@ -155,10 +163,19 @@ async def status(request: web.Request) -> web.Response:
     _, form = checked
     ended = _ENDED.get(form.get("CallStatus", ""))
     session = request.app[STATE].sessions.find(form.get("CallSid", ""))
-    if ended is not None and session is not None and session.active:
-        await request.app[STATE].sessions.end_session(
-            session.id, ended, None if ended is CallStatus.COMPLETED else form["CallStatus"]
+    if ended is None or session is None or not session.active:
+        return web.Response(status=204)
+    error_code = None if ended is CallStatus.COMPLETED else form["CallStatus"]
+    control = session.control
+    if isinstance(control, TwilioCallControl) and control.conversation is not None:
+        # The stream is still open: its loop ends the call, so nothing runs on under it.
+        control.ended_by_twilio = True
+        _LOGGER.info(
+            "Twilio says call %s is %s; closing its stream", session.id, form["CallStatus"]
         )
+        await control.conversation.close(ended, error_code)
+    else:
+        await request.app[STATE].sessions.end_session(session.id, ended, error_code)
     return web.Response(status=204)
 
 
@@ -170,7 +187,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
     if why is not None:
         _LOGGER.warning("refused a media stream: %s", why)
         return json_error(403, "bad-signature", why)
-    ws = web.WebSocketResponse(heartbeat=None)
+    ws = web.WebSocketResponse(heartbeat=None, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
     call = TwilioCall(request.app[STATE], channel.config, channel.rest, ws, channel.tokens)
     await call.run()
