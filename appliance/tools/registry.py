@@ -175,7 +175,7 @@ class Toolbox:
     def schemas() -> list[dict[str, Any]]:
         return [spec.schema() for spec in SPECS.values()]
 
-    async def execute(self, name: str, **args: Any) -> Result:
+    async def execute(self, name: str, /, **args: Any) -> Result:
         started = time.perf_counter()
         spec = SPECS.get(name)
         try:

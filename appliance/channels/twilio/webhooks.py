@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
+from appliance.api import json_body
 from appliance.appstate import STATE, json_error
 from appliance.channels.twilio import twiml
 from appliance.channels.twilio.call import MAX_MESSAGE_BYTES, TwilioCall, TwilioCallControl
@@ -196,11 +197,15 @@ async def stream(request: web.Request) -> web.StreamResponse:
 
 async def place_call(request: web.Request) -> web.Response:
     """Admin API: call a guest; the answer leads into the same stream handling."""
+    body = await json_body(request)
+    to, purpose = body.get("to"), body.get("purpose", "")
+    if not isinstance(to, str) or not to.strip():
+        return json_error(400, "bad-to", f"'to' must be the guest's phone number, got {to!r}")
+    if not isinstance(purpose, str):
+        return json_error(400, "bad-purpose", f"'purpose' must be text, got {purpose!r}")
     channel = request.app[TWILIO]
     if (problem := channel.problem()) is not None:
         return json_error(503, "twilio-not-configured", problem)
-    body = await request.json()
-    to = str(body.get("to", ""))
     try:
         from appliance.tools.voice import normalize_phone
 
@@ -212,7 +217,7 @@ async def place_call(request: web.Request) -> web.Response:
         return json_error(400, err.code, err.message)
     except ChannelError as err:
         return json_error(502, err.code, err.message)
-    _LOGGER.info("placed a call to %s", number, extra={"purpose": body.get("purpose", "")})
+    _LOGGER.info("placed a call to %s", number, extra={"purpose": purpose})
     return web.json_response({"call_sid": sid, "to": number}, status=201)
 
 
