@@ -116,7 +116,7 @@ class DialogueSettings:
 
     mode: Literal["rules", "llm-tools"] = "rules"
     greeting: str = "Thank you for calling {hotel}. How can I help you today?"
-    barge_in_min_ms: int = _bounded(240, 40, 2000)
+    barge_in_min_ms: int = _bounded(120, 40, 2000)
     barge_in_min_rms: float = _bounded(400.0, 0.0, 30000.0)
     small_talk_with_llm: bool = True
     silence_prompt_s: float = _bounded(8.0, 2.0, 120.0)

@@ -153,6 +153,35 @@ async def test_talking_over_the_reply_sends_clear(rig: Rig) -> None:
     await call.hang_up()
 
 
+def voice_onset_s(audio: AudioFrame, level: float = 500.0) -> float:
+    """Where speech starts in ``audio``: the first 10 ms loud enough to be voice."""
+    samples = audio.samples().astype(float)
+    step = audio.sample_rate_hz // 100
+    for start in range(0, len(samples) - step, step):
+        if (samples[start : start + step] ** 2).mean() ** 0.5 >= level:
+            return start / audio.sample_rate_hz
+    raise AssertionError("no speech in the audio")
+
+
+async def test_the_reply_is_cleared_within_300_ms_of_the_caller_starting_to_speak(
+    rig: Rig,
+) -> None:
+    words = ["Actually, wait.", "Sorry, one more thing.", "Hold on please."]
+    delays = []
+    for said in words:
+        call = SimulatedCall(rig.public)
+        rig.rest.calls.add(call.call_sid)
+        await call.connect(rig.http, await call.dial(rig.http))
+        await call.say(AudioFrame.silence(600, 8000))  # the greeting is playing
+        interruption = await speak(rig.state.engines, said)
+        started = time.perf_counter()
+        await call.say(interruption, then_silence_s=1.0)
+        assert call.clear_times, f"{said!r} did not stop the greeting"
+        delays.append(call.clear_times[0] - started - voice_onset_s(interruption))
+        await call.hang_up()
+    assert max(delays) < 0.3, [f"{d * 1000:.0f} ms" for d in delays]
+
+
 async def test_signatures_are_checked_against_the_public_url(rig: Rig) -> None:
     call = SimulatedCall(rig.public)
     form = {"CallSid": call.call_sid, "From": "+15550000000", "To": "+12075550100"}

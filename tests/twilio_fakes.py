@@ -159,6 +159,8 @@ class SimulatedCall:
     stream_sid: str = field(default_factory=lambda: "MZ" + uuid.uuid4().hex)
     heard: bytearray = field(default_factory=bytearray)
     clears: int = 0
+    #: When each clear arrived (perf_counter seconds).
+    clear_times: list[float] = field(default_factory=list)
     marks_echoed: list[str] = field(default_factory=list)
     #: When each media frame from the appliance arrived (perf_counter seconds).
     arrivals: list[float] = field(default_factory=list)
@@ -262,6 +264,7 @@ class SimulatedCall:
                 )
             elif frame["event"] == "clear":
                 self.clears += 1
+                self.clear_times.append(now)
                 unplayed = int(max(0.0, self._play_until - now) * 8000)
                 if unplayed:
                     del self.heard[-unplayed:]
