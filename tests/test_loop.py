@@ -109,6 +109,30 @@ def test_the_endpointer_finds_the_utterance_and_ignores_a_click(config: Config) 
     assert not any(isinstance(e, Endpoint) for e in heard)
 
 
+def voice_end_ms(audio: AudioFrame, level: float = 300.0) -> float:
+    """Where the voice in ``audio`` ends: the end of its last 10 ms loud enough to be voice."""
+    samples = audio.samples().astype(float)
+    step = audio.sample_rate_hz // 100
+    loud = [i for i in range(0, len(samples) - step, step)
+            if (samples[i : i + step] ** 2).mean() ** 0.5 >= level]  # fmt: skip
+    return 1000 * (loud[-1] + step) / audio.sample_rate_hz
+
+
+async def test_the_turn_s_silence_counts_from_the_end_of_the_voice(
+    engines: Engines, config: Config
+) -> None:
+    """webrtcvad calls the ~120 ms after a voice stops speech; the endpoint must not wait it out."""
+    lag = []
+    for text in ["What time is check-out?", "Do you have parking?", "Can I bring my dog?"]:
+        question = await speak(engines, text)
+        line = AudioFrame(question.pcm + AudioFrame.silence(1500, PHONE_HZ).pcm, PHONE_HZ)
+        endpointer, to_vad = Endpointer(config.vad), StreamResampler(16000)
+        events = [e for frame in frames_of(line) for e in endpointer.feed(to_vad(frame))]
+        endpoint = next(e for e in events if isinstance(e, Endpoint))
+        lag.append(endpoint.speech_end_ms - voice_end_ms(question))
+    assert max(abs(d) for d in lag) <= 40, [f"{d:.0f} ms" for d in lag]
+
+
 async def test_a_spoken_question_gets_a_spoken_answer_with_the_fact(
     live_state: ServerState, config: Config
 ) -> None:

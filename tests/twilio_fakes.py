@@ -164,6 +164,10 @@ class SimulatedCall:
     marks_echoed: list[str] = field(default_factory=list)
     #: When each media frame from the appliance arrived (perf_counter seconds).
     arrivals: list[float] = field(default_factory=list)
+    #: When each of those frames starts to play at the caller's ear (after those before it),
+    #: and its audio.
+    played_at: list[float] = field(default_factory=list)
+    received: list[bytes] = field(default_factory=list)
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     _ws: aiohttp.ClientWebSocketResponse | None = None
     _sequence: int = 0
@@ -255,6 +259,8 @@ class SimulatedCall:
             if frame["event"] == "media":
                 audio = base64.b64decode(frame["media"]["payload"])
                 self.arrivals.append(now)
+                self.played_at.append(max(now, self._play_until))
+                self.received.append(audio)
                 self.heard += audio
                 self._play_until = max(now, self._play_until) + len(audio) / 8000
             elif frame["event"] == "mark":
