@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 import duckdb
 
 from appliance.audio.frames import AudioFrame
-from appliance.audio.recording import CALLER, CallRecorder
+from appliance.audio.recording import AGENT, CALLER, CallRecorder
 from appliance.errors import ApplianceError, StoreError
 from appliance.privacy import Span, apply, card_spans, redact
 from appliance.store import calls
@@ -171,20 +171,30 @@ class Session:
         latency_ms: float | None = None,
         audio_url: str | None = None,
         heard_until_ms: float | None = None,
+        spoken_ms: tuple[float, float] | None = None,
     ) -> Message:
         """Add a turn; it is written to the database now, not at the end of the call.
 
         A caller's turn covers their audio from the end of the previous turn up to
         ``heard_until_ms`` on the recording's clock (by default, all the audio so far; 0 for a
         turn with no audio of its own, a key press the channel translated); if the rule
-        removes anything from its words, that audio is silenced."""
+        removes anything from its words, that audio is silenced. The agent's words are held to
+        the same rule: if it changes them, their audio (``spoken_ms``) is silenced too."""
         if role not in ROLES:
             raise SessionError(
                 "bad-role", f"unknown message role {role!r}; use one of {', '.join(ROLES)}"
             )
         if not self.active:
             raise SessionError("session-ended", f"session {self.id} has ended ({self.status})")
-        kept = self._caller_turn(content, heard_until_ms) if role == "user" else redact(content)
+        if role == "user":
+            kept = self._caller_turn(content, heard_until_ms)
+        else:
+            kept = redact(content)
+            if kept != content and spoken_ms is not None and self.recorder is not None:
+                self.recorder.blank(AGENT, *spoken_ms)
+                _LOGGER.info(
+                    "the agent read out digits the rule removes; silenced in the recording"
+                )
         message = Message(
             turn_number=len(self.messages) + 1,
             role=role,

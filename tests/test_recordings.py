@@ -309,3 +309,26 @@ async def test_recordings_go_to_an_s3_bucket_and_erase_removes_them(
     engines.close()
     assert report["recordings"] == 1 and report["recordings_elsewhere"] == []
     assert client.list_objects_v2(Bucket="hotel-calls").get("KeyCount", 0) == 0
+
+
+async def test_the_agent_reading_out_a_number_is_silenced_like_the_caller(config: Config) -> None:
+    settings = recording_config(config)
+    engines = build_engines(settings)
+    state = await open_state(settings, engines)
+    session = await state.sessions.create_session(channel="phone")
+    session.record(AGENT, tone(1.0), at_ms=0)
+    kept = session.add_message(
+        "assistant", "Our breakfast is served until 10.", spoken_ms=(0, 1000)
+    )
+    session.record(AGENT, tone(1.0), at_ms=1000)
+    read_back = session.add_message(
+        "assistant", "I have your number as 5 5 5, 2 0 1, 3 3 4 4.", spoken_ms=(1000, 2000)
+    )
+    await state.sessions.end_session(session.id)
+    call = await state.store.read(calls.get_call, session.id)
+    await close_state(state)
+    engines.close()
+    samples, rate = read_wav(Path(call["recording_url"]))
+    assert kept.content.endswith("until 10.") and rms(span(samples, rate, 0.1, 0.9)) > 3000
+    assert not any(ch.isdigit() for ch in read_back.content)
+    assert rms(span(samples, rate, 1.0, 2.0)) == 0.0

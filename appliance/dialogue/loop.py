@@ -93,6 +93,16 @@ class TurnTimings:
 
 
 @dataclass(frozen=True)
+class Spoken:
+    """What one reply came to: the words the caller heard, whether they cut it off, and where
+    it lies on the agent's side of the recording (ms), if it is recorded."""
+
+    heard: str
+    interrupted: bool
+    recorded_ms: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
 class TurnResult:
     transcript: str
     reply: str
@@ -129,7 +139,7 @@ class Conversation:
         self._turns: asyncio.Queue[Endpoint | str] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._speculative: tuple[float, asyncio.Task[str]] | None = None
-        self._speaking: asyncio.Task[tuple[str, bool]] | None = None
+        self._speaking: asyncio.Task[Spoken] | None = None
         self._barged_in = asyncio.Event()
         #: Set by the player when the synthesised audio ahead of it runs low.
         self._room = asyncio.Event()
@@ -282,7 +292,8 @@ class Conversation:
         reply = await self.agent.respond(self.session, transcript)
         answered = time.perf_counter()
         first_audio: list[float] = []
-        heard, interrupted = await self._speak(reply.text, first_audio)
+        spoken = await self._speak(reply.text, first_audio)
+        heard, interrupted = spoken.heard, spoken.interrupted
         endpoint_ms = 0.0 if isinstance(endpoint, str) else endpoint.at_ms - endpoint.speech_end_ms
         timings = None
         if first_audio:
@@ -295,8 +306,9 @@ class Conversation:
             )
         if heard:
             self.session.add_message(
-                "assistant", heard, latency_ms=timings.voice_to_voice_ms if timings else None
-            )
+                "assistant", heard, latency_ms=timings.voice_to_voice_ms if timings else None,
+                spoken_ms=spoken.recorded_ms,
+            )  # fmt: skip
         if timings is not None:
             for name, value in asdict(timings).items():
                 self.session.add_metric(name, value)
@@ -310,13 +322,13 @@ class Conversation:
             )
 
     async def _say_unprompted(self, text: str) -> None:
-        heard, _ = await self._speak(text, [])
-        if heard:
-            self.session.add_message("assistant", heard)
+        spoken = await self._speak(text, [])
+        if spoken.heard:
+            self.session.add_message("assistant", spoken.heard, spoken_ms=spoken.recorded_ms)
 
     # --- speaking and barge-in -------------------------------------------------------------
 
-    async def _speak(self, text: str, first_audio: list[float]) -> tuple[str, bool]:
+    async def _speak(self, text: str, first_audio: list[float]) -> Spoken:
         """Say ``text``; returns what the caller heard and whether they cut it off."""
         async with self._voice:
             self._barged_in.clear()
@@ -328,7 +340,7 @@ class Conversation:
                 if not self._prompted_silence:
                     self._last_activity_ms = self._endpointer.now_ms
 
-    async def _play(self, chunks: list[str], first_audio: list[float]) -> tuple[str, bool]:
+    async def _play(self, chunks: list[str], first_audio: list[float]) -> Spoken:
         queue: asyncio.Queue[tuple[int, AudioFrame | None]] = asyncio.Queue()
         played_ms = [0.0] * len(chunks)
         total_ms = [0.0] * len(chunks)
@@ -337,6 +349,9 @@ class Conversation:
         interrupted = False
         clock = time.perf_counter()
         sent_ms = 0.0
+        # Where the reply starts and ends in the recording.
+        first_ms: float | None = None
+        last_ms = 0.0
         try:
             while True:
                 index, frame = await queue.get()
@@ -359,11 +374,10 @@ class Conversation:
                     clock = time.perf_counter()
                 await self.sink.play(frame)
                 if self.session.recorder is not None:
-                    self.session.record(
-                        AGENT,
-                        frame,
-                        at_ms=self.session.recorder.position_ms(CALLER) + max(0.0, ahead),
-                    )
+                    at_ms = self.session.recorder.position_ms(CALLER) + max(0.0, ahead)
+                    self.session.record(AGENT, frame, at_ms=at_ms)
+                    first_ms = at_ms if first_ms is None else first_ms
+                    last_ms = at_ms + frame.duration_ms
                 sent_ms += frame.duration_ms
                 played_ms[index] += frame.duration_ms
             if not interrupted:
@@ -386,7 +400,7 @@ class Conversation:
         heard = heard_text(chunks, played_ms, total_ms)
         if interrupted and heard and not heard.endswith("..."):
             heard = heard.rstrip(".!?") + "..."  # cut between two sentences: still cut
-        return heard, interrupted
+        return Spoken(heard, interrupted, None if first_ms is None else (first_ms, last_ms))
 
     async def _synthesize(
         self,
