@@ -347,3 +347,23 @@ async def test_a_card_read_just_before_hanging_up_is_not_in_the_recording(
     assert np.sqrt(np.mean(asked**2)) > 300
     assert len(read_out) > rate and not read_out.any()
     assert [m.role for m in session.messages] == ["user", "assistant"]
+
+
+async def test_a_reply_starts_with_its_first_sound_not_the_voice_s_lead_in(
+    live_state: ServerState, config: Config
+) -> None:
+    leads = []
+    for text in [
+        "Thank you for calling Harbor View Hotel.",
+        "Check-out is at 11 AM.",
+        "Of course.",
+    ]:
+        sink = CollectingSink(PHONE_HZ)
+        session = await live_state.sessions.create_session(channel="phone")
+        conversation = conversation_on(live_state, session, sink, config, [])
+        await conversation.start(greet=False)
+        await conversation.say(text)
+        await conversation.close()
+        samples = np.abs(sink.audio().samples().astype(int))
+        leads.append(1000 * int(np.flatnonzero(samples >= 300)[0]) / PHONE_HZ)
+    assert max(leads) <= 15, [f"{ms:.0f} ms" for ms in leads]

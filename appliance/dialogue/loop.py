@@ -23,6 +23,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+import numpy as np
+
 from appliance.audio.frames import AudioFrame
 from appliance.audio.recording import AGENT, CALLER
 from appliance.audio.resample import StreamResampler
@@ -42,6 +44,9 @@ OUT_FRAME_MS = 20
 PLAYBACK_LEAD_MS = 60
 #: How much reply audio is synthesised ahead of what has been played.
 SYNTHESIS_LEAD_MS = 1200
+#: A reply starts this long before its first sample this loud (16-bit).
+HEAD_KEEP_MS = 10
+HEAD_LEVEL = 300
 #: Whisper's usual words for noise, breath or silence: not something the caller said.
 _NOT_SPEECH = re.compile(
     r"^\W*(you|thank you\.?|thanks for watching!?|bye\.?|\[.*\]|\(.*\)|okay\.?|uh+|um+|hmm+|mm+)?\W*$",
@@ -65,6 +70,17 @@ def sounds_finished(text: str) -> bool:
         and not _UNFINISHED.search(text.rstrip(".?!"))
         and not _NOT_SPEECH.match(text)
     )
+
+
+def trim_head(audio: AudioFrame) -> AudioFrame:
+    """``audio`` from just before its first sound: the voice's lead-in silence (up to 60 ms of
+    Piper's) only delays the first words the caller hears."""
+    samples = audio.samples()
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) >= HEAD_LEVEL)
+    if not len(loud):
+        return audio
+    keep_from = max(0, int(loud[0]) - audio.sample_rate_hz * HEAD_KEEP_MS // 1000)
+    return AudioFrame(audio.pcm[2 * keep_from :], audio.sample_rate_hz)
 
 
 class AudioSink(Protocol):
@@ -421,6 +437,8 @@ class Conversation:
             pieces = await self.engines.tts.run(
                 lambda model, text: list(model.synthesize(text)), chunk
             )
+            if index == 0 and pieces:
+                pieces[0] = trim_head(pieces[0])
             for piece in pieces:
                 audio = carry + self._to_sink(piece).pcm
                 whole = len(audio) - len(audio) % step
