@@ -11,26 +11,44 @@ from typing import Any
 from aiohttp import web
 
 from appliance.appstate import STATE, ServerState, json_error
-from appliance.errors import ToolError
+from appliance.errors import StoreError, ToolError
 from appliance.sessions import CallStatus, SessionError
 from appliance.store import calls
 from appliance.store.access import jsonable
+from appliance.store.records import region_of
 
 
 def _state(request: web.Request) -> ServerState:
     return request.app[STATE]
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+#: The most rows one list request returns.
+MAX_LIMIT = 10_000
+#: The oldest a purge may reach for: a hundred years.
+MAX_AGE_DAYS = 36_500
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object ({} without a body); a 400 that says why otherwise."""
     if not request.can_read_body:
         return {}
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise web.HTTPBadRequest(text=f"the request body is not valid JSON: {err}") from err
+    except RecursionError:
+        raise web.HTTPBadRequest(text="the request body is JSON nested too deeply") from None
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="the request body must be a JSON object")
     return body
+
+
+def _text_field(body: dict[str, Any], name: str, default: str | None = None) -> str | None:
+    """``body[name]`` if it is text (or absent: ``default``); a 400 naming it otherwise."""
+    value = body.get(name, default)
+    if value is not None and not isinstance(value, str):
+        raise web.HTTPBadRequest(text=f"{name} must be text, got {json.dumps(value)[:80]}")
+    return value
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -44,7 +62,7 @@ def _since(request: web.Request) -> datetime | None:
     try:
         return parse_since(text)
     except ValueError as err:
-        raise web.HTTPBadRequest(text=str(err)) from err
+        raise web.HTTPBadRequest(text=f"since: {err}") from err
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
@@ -53,7 +71,10 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     text = text.strip()
     units = {"d": "days", "h": "hours", "m": "minutes"}
     if text[:-1].isdigit() and text[-1:] in units:
-        return now - timedelta(**{units[text[-1]]: int(text[:-1])})
+        try:
+            return now - timedelta(**{units[text[-1]]: int(text[:-1])})
+        except OverflowError:
+            raise ValueError(f"{text!r} reaches back before the year 1") from None
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
@@ -73,13 +94,14 @@ async def list_sessions(request: web.Request) -> web.Response:
 
 
 async def create_session(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await json_body(request)
     try:
         session = await _state(request).sessions.create_session(
-            channel=str(body.get("channel", "")),
-            caller_id=body.get("caller_id"),
-            language=str(body.get("language", "en-US")),
-            direction=str(body.get("direction", "inbound")),
+            channel=_text_field(body, "channel", "") or "",
+            caller_id=_text_field(body, "caller_id"),
+            language=_text_field(body, "language", "en-US") or "en-US",
+            direction=_text_field(body, "direction", "inbound") or "",
+            origin="api",
         )
     except SessionError as err:
         return json_error(400, err.code, err.message)
@@ -94,7 +116,7 @@ async def get_session(request: web.Request) -> web.Response:
 
 
 async def add_message(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await json_body(request)
     try:
         session = _state(request).sessions.get(request.match_info["session_id"])
     except SessionError as err:
@@ -104,8 +126,9 @@ async def add_message(request: web.Request) -> web.Response:
         return json_error(400, "bad-latency", f"latency_ms must be a number, got {latency!r}")
     try:
         message = session.add_message(
-            str(body.get("role", "")), str(body.get("content", "")), latency_ms=latency
-        )
+            _text_field(body, "role", "") or "", _text_field(body, "content", "") or "",
+            latency_ms=latency,
+        )  # fmt: skip
     except SessionError as err:
         return json_error(400 if err.code == "bad-role" else 409, err.code, err.message)
     await session.flush()  # the 201 means the turn is in the file
@@ -113,8 +136,8 @@ async def add_message(request: web.Request) -> web.Response:
 
 
 async def end_session(request: web.Request) -> web.Response:
-    body = await _body(request)
-    status_text = str(body.get("status", "completed"))
+    body = await json_body(request)
+    status_text = _text_field(body, "status", "completed") or ""
     try:
         status = CallStatus(status_text)
     except ValueError:
@@ -132,13 +155,14 @@ async def end_session(request: web.Request) -> web.Response:
 
 
 async def run_tool(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await json_body(request)
     toolbox = _state(request).toolbox
     try:
         result = await toolbox.execute(request.match_info["name"], **body)
     except ToolError as err:
         return json_error(400, err.code, err.message)
-    status = 404 if result.get("error") == "unknown-tool" else 200
+    # The body's arguments are the API client's input: a bad one is its 400, not a tool result.
+    status = {"unknown-tool": 404, "bad-arguments": 400}.get(str(result.get("error")), 200)
     return _json(result, status=status)
 
 
@@ -149,9 +173,12 @@ async def list_calls(request: web.Request) -> web.Response:
     try:
         limit = int(request.query.get("limit", "100"))
     except ValueError:
+        limit = -1
+    if not 1 <= limit <= MAX_LIMIT:
         return json_error(
-            400, "bad-limit", f"limit must be a whole number, got {request.query['limit']!r}"
-        )
+            400, "bad-limit",
+            f"limit must be a whole number from 1 to {MAX_LIMIT}, got {request.query['limit']!r}",
+        )  # fmt: skip
     rows = await _state(request).store.read(
         calls.list_calls,
         _since(request),
@@ -192,22 +219,36 @@ async def export_calls(request: web.Request) -> web.Response:
 
 
 async def purge_calls(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await json_body(request)
     days = body.get("older_than_days")
-    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_AGE_DAYS:
         return json_error(
-            400, "bad-age", f"older_than_days must be a whole number of days >= 1, got {days!r}"
-        )
+            400, "bad-age",
+            f"older_than_days must be a whole number of days from 1 to {MAX_AGE_DAYS}, got {days!r}",
+        )  # fmt: skip
     report = await _state(request).records.purge(datetime.now(UTC) - timedelta(days=days))
     return _json(report)
 
 
 async def erase_caller(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await json_body(request)
     caller = body.get("caller")
     if not isinstance(caller, str) or not caller.strip():
         return json_error(400, "bad-caller", "give the caller's phone number as 'caller'")
-    return _json(await _state(request).records.erase(caller.strip()))
+    region = region_of(_state(request).twilio.config.twilio.phone_number)
+    try:
+        report = await _state(request).records.erase(caller.strip(), region)
+    except StoreError as err:
+        return json_error(400, err.code, err.message)
+    if not report["matched"]:
+        return _json(
+            {**report, "error": "no-match", "message": _no_match(caller, report["caller"])}, 404
+        )
+    return _json(report)
+
+
+def _no_match(given: str, number: str) -> str:
+    return f"nothing is recorded under {number} (given as {given.strip()!r}): nothing was erased"
 
 
 async def list_reservations(request: web.Request) -> web.Response:

@@ -97,6 +97,7 @@ def serve(
     config: ConfigOption = None,
 ) -> None:
     """Load the models and answer calls until stopped (SIGTERM or Ctrl-C)."""
+    from appliance.server import exposure_problem
     from appliance.service import run
 
     settings = _config(config)
@@ -107,6 +108,9 @@ def serve(
     configure_logging(settings.logging)
     for note in settings.warnings():
         _LOGGER.warning("%s", note)
+    if (exposed := exposure_problem(server.host, server.admin_token)) is not None:
+        _LOGGER.error("%s", exposed)
+        raise typer.Exit(EXIT_CONFIG)
     try:
         run(settings)
     except ConfigError as error:
@@ -500,7 +504,8 @@ def calls_purge(
 @calls_app.command("erase")
 def calls_erase(
     caller: Annotated[
-        str, typer.Option("--caller", help="The caller's phone number, as recorded (+1555...)")
+        str,
+        typer.Option("--caller", help="The caller's phone number, written any way (+1 555 ...)"),
     ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
     config: ConfigOption = None,
@@ -511,7 +516,14 @@ def calls_erase(
     access = _records(config)
     report = _records_call(lambda: access.erase(caller))
     _where(access, False)
-    out.print(f"erased {caller}: {_removed(report)}", highlight=False)
+    if not report.get("matched"):
+        err.print(
+            f"nothing is recorded under {report.get('caller', caller)} (given as {caller!r}): "
+            "nothing was erased",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    out.print(f"erased {report['caller']}: {_removed(report)}", highlight=False)
 
 
 def _removed(report: dict[str, Any]) -> str:

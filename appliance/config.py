@@ -146,7 +146,7 @@ class DialogueSettings:
     """The turn loop: greeting, barge-in, and what the language model may do."""
 
     greeting: str = "Thank you for calling {hotel}. How can I help you today?"
-    barge_in_min_ms: int = _bounded(240, 40, 2000)
+    barge_in_min_ms: int = _bounded(120, 40, 2000)
     barge_in_min_rms: float = _bounded(400.0, 0.0, 30000.0)
     #: Let the language model phrase small talk, only if it passes a quality check at start;
     #: otherwise fixed sentences. Facts never come from it.

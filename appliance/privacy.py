@@ -1,15 +1,20 @@
-"""Card numbers never reach the disk: redaction of transcripts, logs and analytics.
+"""Card numbers never reach the disk: one rule for transcripts, tool runs, logs and recordings.
 
-A card number is 13 to 19 digits that pass the Luhn check, however they arrive: keyed
-("4111111111111111"), grouped with spaces or dashes, or spoken and written out by the
-speech-to-text ("four one one one ..."), with "oh" for zero and "double five" for 55.
-A security code or expiry date near a card number is removed with it.
+The rule looks at what the caller said over consecutive turns, because callers give a card in
+pieces ("4111 1111" then "1111 1111", or twelve digits and then "1111, the code is 737").
+Numbers are read however they arrive: keyed ("4111111111111111"), grouped with spaces or
+dashes, or spoken and written out by the speech-to-text ("four one one one ..."), with "oh"
+for zero and "double five" for 55. A stretch of consecutive turns that each hold a number of
+three digits or more, and that together hold eight digits or more, is card data: every number
+in it goes, with the expiry dates and spoken security codes in it and in the turns either side.
+The rule errs towards removal: a phone number read out goes too (the agent still hears it;
+only what is kept loses it). The recording silences exactly the turns whose text it changes.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 CARD_MARK = "[card number removed]"
 DETAIL_MARK = "[removed]"
@@ -35,111 +40,103 @@ _NEAR_CARD = re.compile(
     rf"|(?:\b(?:{_SPOKEN})\b[\s,.\-]*){{3,4}}",  # a security code, spoken
     re.IGNORECASE,
 )
-_CONTEXT_AFTER = 90
-_CONTEXT_BEFORE = 50
+#: ISO dates and times (tool arguments and results carry them): a date, not a number read out.
+_ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+#: A number this long may be a group of a card, or its security code.
+GROUP_DIGITS = 3
+#: Consecutive turns whose numbers hold this many digits are card data (a card, or enough of one).
+CARD_DIGITS = 8
+
+Span = tuple[int, int, bool]  # start, end, and whether it is card digits (else a detail near them)
 
 
-@dataclass(frozen=True)
-class _Run:
-    start: int
-    end: int
-    units: list[tuple[int, int, str]]  # (start, end, digits) of each unit
-
-
-def _digits_of(units: list[re.Match[str]]) -> list[tuple[int, int, str]]:
-    out: list[tuple[int, int, str]] = []
-    repeat = 1
+def _digits_of(units: list[re.Match[str]]) -> int:
+    count, repeat = 0, 1
     for unit in units:
         word = unit.group(0).lower()
         if word in _REPEATS:
             repeat = _REPEATS[word]
             continue
         digits = word if word.isdigit() else _WORD_DIGITS[word]
-        if repeat > 1 and len(digits) == 1:
-            digits *= repeat
+        count += len(digits) * repeat if len(digits) == 1 else len(digits)
         repeat = 1
-        out.append((unit.start(), unit.end(), digits))
-    return out
+    return count
 
 
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2 == 1:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
+def _masked(text: str) -> str:
+    """``text`` with its ISO dates blotted out, every other character where it was."""
+    return _ISO_TIME.sub(lambda m: "#" * len(m.group(0)), text)
 
 
-def _is_card(units: list[tuple[int, int, str]]) -> bool:
-    """Any window of whole units that holds 13 to 19 digits passing Luhn."""
-    for first in range(len(units)):
-        digits = ""
-        for last in range(first, len(units)):
-            digits += units[last][2]
-            if len(digits) > 19:
-                break
-            if len(digits) >= 13 and luhn_ok(digits):
-                return True
-    return False
+def _numbers(text: str) -> list[tuple[int, int, int]]:
+    """The runs of digits in ``text``: (start, end, how many digits), dates left out."""
+    runs = []
+    for run in _RUN_RE.finditer(_masked(text)):
+        digits = _digits_of(list(_UNIT_RE.finditer(run.group(0))))
+        if digits:
+            runs.append((run.start(), run.end(), digits))
+    return runs
 
 
-def _card_spans(text: str) -> list[tuple[int, int]]:
-    spans = []
-    for run in _RUN_RE.finditer(text):
-        units = _digits_of(list(_UNIT_RE.finditer(run.group(0))))
-        if sum(len(u[2]) for u in units) >= 13 and _is_card(units):
-            spans.append((run.start(), run.end()))
+def card_spans(said: Sequence[str]) -> list[list[Span]]:
+    """The rule: for consecutive things the caller said (turns, then perhaps a tool's
+    arguments), the stretches of each that are card data."""
+    numbers = [_numbers(text) for text in said]
+    spans: list[list[Span]] = [[] for _ in said]
+    index = 0
+    while index < len(said):
+        if not any(d >= GROUP_DIGITS for _, _, d in numbers[index]):
+            index += 1
+            continue
+        chain_end = index
+        while chain_end + 1 < len(said) and any(
+            d >= GROUP_DIGITS for _, _, d in numbers[chain_end + 1]
+        ):
+            chain_end += 1
+        chain = range(index, chain_end + 1)
+        if sum(d for turn in chain for _, _, d in numbers[turn]) >= CARD_DIGITS:
+            for turn in chain:
+                spans[turn] += [(s, e, True) for s, e, d in numbers[turn] if d >= GROUP_DIGITS]
+            for turn in range(max(0, index - 1), min(len(said), chain_end + 2)):
+                spans[turn] += [
+                    (m.start(), m.end(), False)
+                    for m in _NEAR_CARD.finditer(_masked(said[turn]))
+                    if m.group(0).strip()
+                ]
+        index = chain_end + 1
     return spans
 
 
-def contains_card_number(text: str) -> bool:
-    return bool(_card_spans(text))
-
-
-def reads_out_card_digits(text: str) -> bool:
-    """A whole card number, or a long run of digits that could be part of one (callers give
-    card numbers in pieces)."""
-    if _card_spans(text):
-        return True
-    for run in _RUN_RE.finditer(text):
-        units = _digits_of(list(_UNIT_RE.finditer(run.group(0))))
-        if sum(len(u[2]) for u in units) >= 8:
-            return True
-    return False
-
-
-def redact(text: str) -> str:
-    """``text`` with every card number, and a security code or expiry near one, removed."""
-    spans = _card_spans(text)
-    if not spans:
-        return text
-    removals = list(spans)
-    for start, end in spans:
-        window_start = max(0, start - _CONTEXT_BEFORE)
-        for match in _NEAR_CARD.finditer(text, window_start, min(len(text), end + _CONTEXT_AFTER)):
-            if match.group(0).strip() and not (start <= match.start() < end):
-                removals.append((match.start(), match.end()))
-    return _apply(text, spans, removals)
-
-
-def _apply(text: str, cards: list[tuple[int, int]], removals: list[tuple[int, int]]) -> str:
+def apply(text: str, spans: Sequence[Span]) -> str:
+    """``text`` with ``spans`` replaced by their marks."""
     merged: list[list[int]] = []
-    for start, end in sorted(removals):
+    for start, end, card in sorted(spans):
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
+            merged[-1][2] |= card
         else:
-            merged.append([start, end])
+            merged.append([start, end, card])
     out, cursor = [], 0
-    for start, end in merged:
+    for start, end, holds_card in merged:
         # Keep the spacing and punctuation the span swallowed at its edges.
         chunk = text[start:end]
         stripped = chunk.rstrip(" ,.-")
-        mark = (
-            CARD_MARK if any(s <= start < e or start <= s < end for s, e in cards) else DETAIL_MARK
-        )
+        mark = CARD_MARK if holds_card else DETAIL_MARK
         out.append(text[cursor:start] + mark + chunk[len(stripped) :])
         cursor = end
     out.append(text[cursor:])
     return "".join(out)
+
+
+def redact_turns(said: Sequence[str]) -> list[str]:
+    """Each of consecutive things the caller said, with the card data the rule finds removed."""
+    return [apply(text, spans) for text, spans in zip(said, card_spans(said), strict=True)]
+
+
+def redact(text: str) -> str:
+    """``text`` on its own, with the card data the rule finds removed."""
+    return redact_turns([text])[0]
+
+
+def contains_card_number(text: str) -> bool:
+    return bool(card_spans([text])[0])

@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from yarl import URL
 
 from appliance import __version__, api
 from appliance.appstate import STATE, ServerState, json_error
@@ -19,6 +20,8 @@ _LOGGER = logging.getLogger(__name__)
 
 #: Paths that show or change guest data or the appliance itself: they need the admin token.
 PROTECTED_PREFIXES = ("/admin", "/voice/sessions", "/voice/calls", "/voice/tools")
+#: The shortest admin token accepted on an address other machines can reach.
+MIN_TOKEN_CHARS = 16
 
 
 def is_loopback(host: str) -> bool:
@@ -29,6 +32,55 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def exposure_problem(host: str, token: str) -> str | None:
+    """Why the admin API must not listen on ``host`` with ``token``; None if it may."""
+    if is_loopback(host):
+        return None
+    if not token:
+        return (
+            f"refusing to listen on {host}: the admin API would be open to the network. Set "
+            "APPLIANCE_ADMIN_TOKEN (install.sh writes one to .env.local) or listen on 127.0.0.1."
+        )
+    if len(token) < MIN_TOKEN_CHARS:
+        return (
+            f"refusing to listen on {host}: APPLIANCE_ADMIN_TOKEN has {len(token)} characters and "
+            f"could be guessed; use at least {MIN_TOKEN_CHARS} (install.sh writes a 43-character one)"
+        )
+    return None
+
+
+def _loopback_url_host(text: str, scheme: str = "http") -> bool:
+    """Is ``text`` (a Host header, or an Origin) this machine?"""
+    try:
+        host = URL(text if "://" in text else f"{scheme}://{text}").host
+    except ValueError:
+        return False
+    return host is not None and is_loopback(host.strip("[]"))
+
+
+def _cross_site(request: web.Request) -> str | None:
+    """Why a request without a token is not from this machine's own tools, if it is not:
+    a web page on this box may send requests to loopback, so the token-less API checks the
+    Host (DNS rebinding), the Origin (another site's page) and that a change comes as JSON,
+    which a page cannot send across sites without asking first."""
+    if not _loopback_url_host(request.headers.get("Host", "")):
+        return f"the Host header {request.headers.get('Host', '')!r} is not this machine"
+    origin = request.headers.get("Origin")
+    if origin is not None and not (
+        origin.startswith(("http://", "https://")) and _loopback_url_host(origin)
+    ):
+        return f"requests from {origin!r} are not taken: the Origin is not this machine"
+    if (
+        request.method not in ("GET", "HEAD", "OPTIONS")
+        and request.content_type != "application/json"
+    ):
+        return (
+            f"a {request.method} here takes a JSON body (Content-Type: application/json), "
+            f"not {request.content_type!r}"
+        )
+    return None
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -55,13 +107,30 @@ async def _require_token(request: web.Request, handler: Handler) -> web.StreamRe
     token = request.app[STATE].settings.admin_token
     if not token:
         # Only reachable on loopback: start-up refuses any other address without a token.
+        why = _cross_site(request)
+        if why is not None:
+            _LOGGER.warning("refused %s %s without a token: %s", request.method, request.path, why)
+            return json_error(403, "not-from-this-machine", why)
         return await handler(request)
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    header = request.headers.get("Authorization", "")
+    if not header.isascii():
+        _refused(request, "an Authorization header that is not ASCII")
+        return json_error(400, "bad-authorization", "the Authorization header must be ASCII text")
+    scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not given:
+        _refused(request, "no bearer token")
         return _unauthorized("this endpoint needs the admin token: Authorization: Bearer <token>")
     if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        _refused(request, "a wrong token")
         return _unauthorized("the admin token is wrong")
     return await handler(request)
+
+
+def _refused(request: web.Request, why: str) -> None:
+    """A failed login, for whoever watches the log; never the token that was tried."""
+    _LOGGER.warning(
+        "refused %s %s from %s: %s", request.method, request.path, request.remote or "?", why
+    )
 
 
 def _unauthorized(message: str) -> web.Response:

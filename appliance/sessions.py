@@ -14,25 +14,32 @@ import asyncio
 import logging
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+import duckdb
 
 from appliance.audio.frames import AudioFrame
-from appliance.audio.recording import CALLER, CallRecorder
+from appliance.audio.recording import AGENT, CALLER, CallRecorder
 from appliance.errors import ApplianceError, StoreError
-from appliance.privacy import reads_out_card_digits, redact
+from appliance.privacy import Span, apply, card_spans, redact
 from appliance.store import calls
 from appliance.store.database import Store
-from appliance.store.recordings import Recordings
+from appliance.store.recordings import SAFE_ID, Recordings
 
 _LOGGER = logging.getLogger(__name__)
 
 #: "cli" is IT staff trying the agent with `appliance talk` and `appliance chat`.
 CHANNELS = ("phone", "webrtc", "kiosk", "sip", "cli")
 ROLES = ("user", "assistant", "system", "tool")
+#: Who drives a session: "line", a call on the hotel's phone lines (it counts against the line
+#: cap); "api", a client of the HTTP API (it ends when left idle); "local", the loop on this box.
+Origin = Literal["line", "api", "local"]
+#: An API session with no new turn for this long is ended as abandoned.
+API_IDLE_S = 30 * 60.0
 
 
 class CallStatus(StrEnum):
@@ -102,6 +109,21 @@ class Message:
     audio_url: str | None = None
 
 
+@dataclass
+class _Heard:
+    """One caller turn as said, kept in memory only: the rule looks across consecutive turns."""
+
+    message_index: int
+    said: str
+    #: Where the turn lies on the caller's side of the recording (ms), if it is recorded.
+    audio: tuple[float, float] | None
+    removed: list[Span] = field(default_factory=list)
+
+
+#: How many of the caller's latest turns the card rule looks across.
+HEARD_TURNS = 8
+
+
 @dataclass(frozen=True)
 class ToolRun:
     name: str
@@ -133,8 +155,11 @@ class Session:
     reservation_id: str | None = None
     recorder: CallRecorder | None = field(default=None, repr=False)
     recording_url: str | None = None
+    origin: Origin = "local"
+    #: When the session last had a turn (monotonic seconds): idle API sessions expire.
+    last_active: float = field(default_factory=time.monotonic, repr=False)
     _started_monotonic: float = field(default_factory=time.monotonic, repr=False)
-    _last_user_turn_ms: float = field(default=0.0, repr=False)
+    _heard: list[_Heard] = field(default_factory=list, repr=False)
 
     @property
     def active(self) -> bool:
@@ -146,8 +171,16 @@ class Session:
         content: str,
         latency_ms: float | None = None,
         audio_url: str | None = None,
+        heard_until_ms: float | None = None,
+        spoken_ms: tuple[float, float] | None = None,
     ) -> Message:
-        """Add a turn; it is written to the database now, not at the end of the call."""
+        """Add a turn; it is written to the database now, not at the end of the call.
+
+        A caller's turn covers their audio from the end of the previous turn up to
+        ``heard_until_ms`` on the recording's clock (by default, all the audio so far; 0 for a
+        turn with no audio of its own, a key press the channel translated); if the rule
+        removes anything from its words, that audio is silenced. The agent's words are held to
+        the same rule: if it changes them, their audio (``spoken_ms``) is silenced too."""
         if role not in ROLES:
             raise SessionError(
                 "bad-role", f"unknown message role {role!r}; use one of {', '.join(ROLES)}"
@@ -155,16 +188,24 @@ class Session:
         if not self.active:
             raise SessionError("session-ended", f"session {self.id} has ended ({self.status})")
         if role == "user":
-            self._keep_card_out_of_the_recording(content)
+            kept = self._caller_turn(content, heard_until_ms)
+        else:
+            kept = redact(content)
+            if kept != content and spoken_ms is not None and self.recorder is not None:
+                self.recorder.blank(AGENT, *spoken_ms)
+                _LOGGER.info(
+                    "the agent read out digits the rule removes; silenced in the recording"
+                )
         message = Message(
             turn_number=len(self.messages) + 1,
             role=role,
-            content=redact(content),
+            content=kept,
             timestamp=datetime.now(UTC),
             latency_ms=latency_ms,
             audio_url=audio_url,
         )
         self.messages.append(message)
+        self.last_active = time.monotonic()
         self.store.submit(
             calls.insert_turn,
             self.id, message.turn_number, message.role, message.content,
@@ -178,20 +219,49 @@ class Session:
         if self.recorder is not None:
             self.recorder.add(side, frame, at_ms)
 
+    def caller_audio_checked(self, until_ms: float) -> None:
+        """The caller's audio up to ``until_ms`` held no words to keep out (noise)."""
+        if self.recorder is not None:
+            self.recorder.checked(until_ms)
+
+    def redact_in_context(self, text: str) -> str:
+        """``text`` (a tool's argument) as if the caller had said it after their latest turns."""
+        window = [h.said for h in self._heard]
+        return apply(text, card_spans([*window, text])[-1])
+
     @property
     def elapsed_ms(self) -> float:
         return (time.monotonic() - self._started_monotonic) * 1000
 
-    def _keep_card_out_of_the_recording(self, said: str) -> None:
-        # The words arrive after the audio, so the pause is applied backwards: the caller's
-        # side is silenced from where it stood at their previous turn, which holds the utterance.
-        if self.recorder is None:
-            return
-        now = self.recorder.position_ms(CALLER)
-        if reads_out_card_digits(said):
-            self.recorder.blank(CALLER, self._last_user_turn_ms, now)
-            _LOGGER.info("caller gave card digits; that stretch of the recording is silenced")
-        self._last_user_turn_ms = now
+    def _caller_turn(self, said: str, until_ms: float | None) -> str:
+        """The caller's words as kept, by the one rule over their latest turns; the audio of
+        every turn the rule changes is silenced."""
+        audio = None
+        if self.recorder is not None:
+            start = self.recorder.checked_ms
+            end = self.recorder.position_ms(CALLER) if until_ms is None else until_ms
+            audio = (start, max(start, end))
+        heard = _Heard(len(self.messages), said, audio)
+        self._heard = [*self._heard[-(HEARD_TURNS - 1) :], heard]
+        for turn, spans in zip(self._heard, card_spans([h.said for h in self._heard]), strict=True):
+            grown = [s for s in spans if s not in turn.removed]
+            if not grown:
+                continue
+            turn.removed += grown
+            if turn.audio is not None and self.recorder is not None:
+                self.recorder.blank(CALLER, *turn.audio)
+                _LOGGER.info("caller gave card digits; that turn is silenced in the recording")
+            if turn is not heard:  # an earlier turn turned out to hold part of a card
+                earlier = self.messages[turn.message_index]
+                content = apply(turn.said, turn.removed)
+                self.messages[turn.message_index] = replace(earlier, content=content)
+                self.store.submit(
+                    calls.update_turn_content, self.id, earlier.turn_number, content,
+                    what=f"turn {earlier.turn_number} of {self.id}",
+                )  # fmt: skip
+        if audio is not None and self.recorder is not None:
+            self.recorder.checked(audio[1])
+        return apply(said, heard.removed)
 
     async def flush(self) -> None:
         """Wait until everything queued for this call is in the file."""
@@ -270,6 +340,10 @@ class SessionManager:
         self._sessions: dict[str, Session] = {}
         #: False once the server is stopping: new calls are turned away.
         self.accepting = True
+        #: Line calls admitted whose row is still being written: they hold a line already.
+        self._starting_lines = 0
+        self.api_idle_s = API_IDLE_S
+        self._sweeper: asyncio.Task[None] | None = None
 
     async def create_session(
         self,
@@ -279,8 +353,11 @@ class SessionManager:
         direction: str = "inbound",
         session_id: str | None = None,
         control: CallControl | None = None,
+        origin: Origin = "local",
+        max_lines: int | None = None,
     ) -> Session:
-        """Start a call; its row is in the file before this returns."""
+        """Start a call; its row is in the file before this returns. A line call is refused
+        (``lines-busy``) when ``max_lines`` are taken, counting calls still starting."""
         if self._open_store:
             self._open_store = False
             await self.store.open()
@@ -297,8 +374,42 @@ class SessionManager:
                 "bad-direction", f"direction must be inbound or outbound, not {direction!r}"
             )
         session_id = session_id or f"VS{uuid.uuid4().hex}"
+        if not SAFE_ID.fullmatch(session_id):
+            # It names the call's recording file: no path, no dots.
+            raise SessionError(
+                "bad-session-id",
+                f"session id {session_id!r} must be 1-64 letters, digits, - or _",
+            )
         if session_id in self._sessions:
             raise SessionError("duplicate-session", f"session {session_id} already exists")
+        if origin == "line":
+            if max_lines is not None and self.lines_in_use() >= max_lines:
+                raise SessionError(
+                    "lines-busy", f"all {max_lines} lines are in use (twilio.max_concurrent_calls)"
+                )
+            # Held from now, not from when the row is written: a burst of webhooks all pass
+            # the check above otherwise.
+            self._starting_lines += 1
+            try:
+                return await self._start(
+                    session_id, channel, caller_id, language, direction, control, origin
+                )
+            finally:
+                self._starting_lines -= 1
+        return await self._start(
+            session_id, channel, caller_id, language, direction, control, origin
+        )
+
+    async def _start(
+        self,
+        session_id: str,
+        channel: str,
+        caller_id: str | None,
+        language: str,
+        direction: str,
+        control: CallControl | None,
+        origin: Origin,
+    ) -> Session:
         session = Session(
             id=session_id,
             channel=channel,
@@ -308,11 +419,20 @@ class SessionManager:
             started_at=datetime.now(UTC),
             store=self.store,
             control=control or NoCallControl(channel),
+            origin=origin,
         )
-        await self.store.write(
-            calls.insert_call,
-            calls.CallRow(session_id, channel, caller_id, direction, language, session.started_at),
-        )
+        try:
+            await self.store.write(
+                calls.insert_call,
+                calls.CallRow(
+                    session_id, channel, caller_id, direction, language, session.started_at
+                ),
+            )
+        except duckdb.ConstraintException as err:
+            # The id is in the file: a call that has ended (a webhook replayed after it).
+            raise SessionError(
+                "session-ended", f"call {session_id} has already ended; it cannot start again"
+            ) from err
         if self.recordings is not None:
             session.recorder, session.recording_url = self.recordings.start(
                 session_id, session.started_at
@@ -322,7 +442,29 @@ class SessionManager:
             )
         self._sessions[session_id] = session
         _LOGGER.info("session started on %s", channel, extra={"session_id": session_id})
+        if origin == "api" and (self._sweeper is None or self._sweeper.done()):
+            self._sweeper = asyncio.create_task(self._expire_idle(), name="idle-api-sessions")
         return session
+
+    def lines_in_use(self) -> int:
+        """Phone lines taken: live line calls, and those still starting."""
+        return self._starting_lines + sum(s.origin == "line" for s in self._sessions.values())
+
+    async def _expire_idle(self) -> None:
+        """End API sessions nobody has added a turn to for ``api_idle_s``; stop when none is left."""
+        while True:
+            api = [s for s in self._sessions.values() if s.origin == "api"]
+            if not api:
+                return
+            now = time.monotonic()
+            for session in api:
+                if now - session.last_active >= self.api_idle_s and session.id in self._sessions:
+                    _LOGGER.info(
+                        "API session idle for %.0f s; ending it", now - session.last_active,
+                        extra={"session_id": session.id},
+                    )  # fmt: skip
+                    await self.end_session(session.id, CallStatus.ABANDONED, "idle")
+            await asyncio.sleep(max(0.05, min(self.api_idle_s / 4, 30.0)))
 
     def get(self, session_id: str) -> Session:
         try:
@@ -381,6 +523,8 @@ class SessionManager:
             _LOGGER.error("recording of %s not stored: %s", session.id, err.message)
 
     async def end_all(self, status: CallStatus, error_code: str | None = None) -> int:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         ended = 0
         for session_id in list(self._sessions):
             session = self._sessions.get(session_id)

@@ -18,13 +18,15 @@ from faster_whisper import decode_audio
 from appliance.appstate import ServerState
 from appliance.audio.codecs import mulaw_decode, mulaw_encode
 from appliance.audio.frames import AudioFrame, concat
+from appliance.audio.recording import CALLER
 from appliance.audio.resample import StreamResampler
 from appliance.audio.vad import Endpoint, Endpointer, Pause, SpeechStarted
-from appliance.config import Config, default_config
+from appliance.config import Config, RecordingSettings, default_config
 from appliance.dialogue.exchange import CollectingSink, exchange, feed_realtime, frames_of
 from appliance.dialogue.loop import Conversation, TurnResult
 from appliance.engines import Engines, load_model
 from appliance.hotel.dates import parse_date
+from appliance.service import close_state, open_state
 from appliance.sessions import CallStatus, Session
 from appliance.store import calls
 
@@ -104,6 +106,30 @@ def test_the_endpointer_finds_the_utterance_and_ignores_a_click(config: Config) 
     for frame in frames_of(AudioFrame.from_float(click, 16000)):
         heard += endpointer.feed(frame)
     assert not any(isinstance(e, Endpoint) for e in heard)
+
+
+def voice_end_ms(audio: AudioFrame, level: float = 300.0) -> float:
+    """Where the voice in ``audio`` ends: the end of its last 10 ms loud enough to be voice."""
+    samples = audio.samples().astype(float)
+    step = audio.sample_rate_hz // 100
+    loud = [i for i in range(0, len(samples) - step, step)
+            if (samples[i : i + step] ** 2).mean() ** 0.5 >= level]  # fmt: skip
+    return 1000 * (loud[-1] + step) / audio.sample_rate_hz
+
+
+async def test_the_turn_s_silence_counts_from_the_end_of_the_voice(
+    engines: Engines, config: Config
+) -> None:
+    """webrtcvad calls the ~120 ms after a voice stops speech; the endpoint must not wait it out."""
+    lag = []
+    for text in ["What time is check-out?", "Do you have parking?", "Can I bring my dog?"]:
+        question = await speak(engines, text)
+        line = AudioFrame(question.pcm + AudioFrame.silence(1500, PHONE_HZ).pcm, PHONE_HZ)
+        endpointer, to_vad = Endpointer(config.vad), StreamResampler(16000)
+        events = [e for frame in frames_of(line) for e in endpointer.feed(to_vad(frame))]
+        endpoint = next(e for e in events if isinstance(e, Endpoint))
+        lag.append(endpoint.speech_end_ms - voice_end_ms(question))
+    assert max(abs(d) for d in lag) <= 40, [f"{d:.0f} ms" for d in lag]
 
 
 async def test_a_spoken_question_gets_a_spoken_answer_with_the_fact(
@@ -280,3 +306,64 @@ async def test_a_silent_caller_is_asked_then_the_call_ends_abandoned(
     assert "Are you still there?" in said and said[-1].endswith("Goodbye!")
     call = await live_state.store.read(calls.get_call, session.id)
     assert call["status"] == "abandoned"
+
+
+async def test_a_card_read_just_before_hanging_up_is_not_in_the_recording(
+    engines: Engines, config: Config
+) -> None:
+    """The card's words never come back (the caller hung up): its audio is silenced anyway,
+    and the question answered before it is kept."""
+    settings = dataclasses.replace(config, recording=RecordingSettings(enabled=True))
+    state = await open_state(settings, engines)
+    state.phase = "ready"
+    question = await speak(engines, "What time is check-out?")
+    card = await speak(engines, "My card is four one one one, one one one one, one one one one.")
+    sink = CollectingSink(PHONE_HZ)
+    session = await state.sessions.create_session(channel="phone")
+    results: list[TurnResult] = []
+    conversation = conversation_on(state, session, sink, config, results)
+    await conversation.start(greet=False)
+    await feed_realtime(conversation, question)
+    silence = AudioFrame.silence(20, PHONE_HZ)
+    deadline = time.monotonic() + 60
+    while not results and time.monotonic() < deadline:  # the answer plays out in full
+        conversation.feed(silence)
+        await asyncio.sleep(0.02)
+    assert results, "no answer to the question"
+    for _ in range(25):
+        conversation.feed(silence)
+        await asyncio.sleep(0.02)
+    card_starts_s = session.recorder.position_ms(CALLER) / 1000  # type: ignore[union-attr]
+    await feed_realtime(conversation, card)
+    await conversation.close(CallStatus.ABANDONED)  # hung up at once
+    call = await state.store.read(calls.get_call, session.id)
+    await close_state(state)
+    with wave.open(call["recording_url"]) as wav:
+        rate = wav.getframerate()
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(float)
+    question_s = len(question.pcm) / 2 / PHONE_HZ
+    asked = samples[int(0.1 * rate) : int((question_s - 0.1) * rate)]
+    read_out = samples[int(card_starts_s * rate) :]
+    assert np.sqrt(np.mean(asked**2)) > 300
+    assert len(read_out) > rate and not read_out.any()
+    assert [m.role for m in session.messages] == ["user", "assistant"]
+
+
+async def test_a_reply_starts_with_its_first_sound_not_the_voice_s_lead_in(
+    live_state: ServerState, config: Config
+) -> None:
+    leads = []
+    for text in [
+        "Thank you for calling Harbor View Hotel.",
+        "Check-out is at 11 AM.",
+        "Of course.",
+    ]:
+        sink = CollectingSink(PHONE_HZ)
+        session = await live_state.sessions.create_session(channel="phone")
+        conversation = conversation_on(live_state, session, sink, config, [])
+        await conversation.start(greet=False)
+        await conversation.say(text)
+        await conversation.close()
+        samples = np.abs(sink.audio().samples().astype(int))
+        leads.append(1000 * int(np.flatnonzero(samples >= 300)[0]) / PHONE_HZ)
+    assert max(leads) <= 15, [f"{ms:.0f} ms" for ms in leads]

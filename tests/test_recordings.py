@@ -1,11 +1,15 @@
-"""Call recordings: both sides time-aligned in one WAV, card digits silenced, crashes recovered,
-local files or an S3 bucket (a real S3 endpoint on loopback)."""
+"""Call recordings: both sides time-aligned in one WAV, card digits silenced by the same rule as
+the transcript, unchecked caller audio never kept, crashes recovered, files private, local files
+or an S3 bucket (a real S3 endpoint on loopback)."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import stat
 import wave
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -19,9 +23,11 @@ from appliance.audio.frames import AudioFrame
 from appliance.audio.recording import AGENT, CALLER
 from appliance.config import Config, RecordingSettings
 from appliance.engines import build_engines
+from appliance.errors import StoreError
 from appliance.service import close_state, open_state
-from appliance.sessions import CallStatus
+from appliance.sessions import CallStatus, SessionError
 from appliance.store import calls
+from appliance.store.recordings import LocalRecordings
 
 PHONE_RATE_HZ = 8000
 FRAME_MS = 20
@@ -69,6 +75,7 @@ async def test_both_sides_are_mixed_time_aligned_into_one_wav(config: Config) ->
     session = await state.sessions.create_session(channel="phone", caller_id="+15550101010")
     for frame in phone_frames(2.0):  # the caller speaks for 2 s
         session.record(CALLER, frame)
+    session.add_message("user", "And what time is breakfast?")
     session.record(AGENT, tone(1.0), at_ms=3000)  # the agent answers from 3 s to 4 s
     await state.sessions.end_session(session.id)
     call = await state.store.read(calls.get_call, session.id)
@@ -115,12 +122,18 @@ async def test_the_utterance_with_a_card_number_is_silenced(config: Config) -> N
     assert "4111" not in call["turns"][1]["content"]
 
 
-async def test_a_recording_cut_off_by_a_crash_is_finished_at_the_next_start(config: Config) -> None:
+async def test_a_recording_cut_off_by_a_crash_is_finished_without_its_unchecked_audio(
+    config: Config,
+) -> None:
     settings = recording_config(config)
     engines = build_engines(settings)
     first = await open_state(settings, engines)
     session = await first.sessions.create_session(channel="webrtc")
-    for frame in phone_frames(1.0):
+    frames = phone_frames(2.0)
+    for frame in frames[:50]:
+        session.record(CALLER, frame)
+    session.add_message("user", "Hello, is that the front desk?")
+    for frame in frames[50:]:  # the next utterance: the process dies before its words come
         session.record(CALLER, frame)
     session.recorder.close()  # type: ignore[union-attr]  # the process dies: nothing is finished
     first.sessions._sessions.clear()
@@ -131,7 +144,130 @@ async def test_a_recording_cut_off_by_a_crash_is_finished_at_the_next_start(conf
     engines.close()
     assert call["status"] == "interrupted"
     samples, rate = read_wav(Path(call["recording_url"]))
-    assert len(samples) == pytest.approx(rate, abs=rate * 0.05) and rms(samples) > 300
+    assert len(samples) == pytest.approx(2 * rate, abs=rate * 0.05)
+    assert rms(span(samples, rate, 0.1, 0.95)) > 300  # the checked turn is kept
+    assert rms(span(samples, rate, 1.0, 2.0)) == 0.0  # the unchecked one is not
+    assert not list((settings.paths.data_dir / "recordings" / ".live").iterdir())
+
+
+async def test_a_caller_who_hangs_up_before_their_words_are_checked_is_not_heard(
+    config: Config,
+) -> None:
+    settings = recording_config(config)
+    engines = build_engines(settings)
+    state = await open_state(settings, engines)
+    session = await state.sessions.create_session(channel="phone")
+    frames = phone_frames(3.0)
+    for frame in frames[:50]:
+        session.record(CALLER, frame)
+    session.add_message("user", "I'd like to pay now.")
+    for frame in frames[50:]:  # the card is read out; the caller hangs up; no words ever come
+        session.record(CALLER, frame)
+    await state.sessions.end_session(session.id, CallStatus.ABANDONED)
+    call = await state.store.read(calls.get_call, session.id)
+    await close_state(state)
+    engines.close()
+    samples, rate = read_wav(Path(call["recording_url"]))
+    assert rms(span(samples, rate, 0.1, 0.95)) > 300
+    assert len(span(samples, rate, 1.0, 3.0)) and rms(span(samples, rate, 1.0, 3.0)) == 0.0
+
+
+async def test_a_card_read_over_four_turns_is_silenced_in_all_of_them(config: Config) -> None:
+    settings = recording_config(config)
+    engines = build_engines(settings)
+    state = await open_state(settings, engines)
+    session = await state.sessions.create_session(channel="phone")
+    frames = phone_frames(3.0)
+    for frame in frames[:30]:
+        session.record(CALLER, frame)
+    session.add_message("user", "I'll give you my card.")
+    for turn, group in enumerate(["4111", "1111", "1111", "1111"]):
+        for frame in frames[30 + 30 * turn : 60 + 30 * turn]:
+            session.record(CALLER, frame)
+        session.add_message("user", group)
+        session.add_message("assistant", "Go on.")
+    await state.sessions.end_session(session.id)
+    call = await state.store.read(calls.get_call, session.id)
+    await close_state(state)
+    engines.close()
+    said = [t["content"] for t in call["turns"] if t["role"] == "user"]
+    assert said[0] == "I'll give you my card." and not any(
+        ch.isdigit() for turn in said for ch in turn
+    ), said
+    samples, rate = read_wav(Path(call["recording_url"]))
+    assert rms(span(samples, rate, 0.1, 0.55)) > 300
+    assert rms(span(samples, rate, 0.6, 3.0)) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("said", "removed"),
+    [
+        ("order 1234 5678 9012 3456", True),  # fails the Luhn check
+        ("call me back on 555 123 4567", True),
+        ("my card is 4111 1111 1111 1111", True),
+        ("I'm in room 204.", False),
+    ],
+)
+async def test_the_recording_is_silenced_exactly_where_the_words_are_redacted(
+    config: Config, said: str, removed: bool
+) -> None:
+    settings = recording_config(config)
+    engines = build_engines(settings)
+    state = await open_state(settings, engines)
+    session = await state.sessions.create_session(channel="phone")
+    for frame in phone_frames(1.0):
+        session.record(CALLER, frame)
+    kept = session.add_message("user", said).content
+    await state.sessions.end_session(session.id)
+    call = await state.store.read(calls.get_call, session.id)
+    await close_state(state)
+    engines.close()
+    samples, rate = read_wav(Path(call["recording_url"]))
+    assert (kept != said) is removed and (call["turns"][0]["content"] != said) is removed
+    assert (rms(span(samples, rate, 0.1, 0.95)) == 0.0) is removed
+
+
+async def test_recordings_and_their_folders_are_private(config: Config) -> None:
+    settings = recording_config(config)
+    engines = build_engines(settings)
+    state = await open_state(settings, engines)
+    session = await state.sessions.create_session(channel="phone")
+    for frame in phone_frames(0.5):
+        session.record(CALLER, frame)
+    live = settings.paths.data_dir / "recordings" / ".live"
+    raw_modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in live.iterdir()}
+    await state.sessions.end_session(session.id)
+    wav = Path((await state.store.read(calls.get_call, session.id))["recording_url"])
+    await close_state(state)
+    engines.close()
+    assert set(raw_modes.values()) == {0o600}, raw_modes
+    assert stat.S_IMODE(wav.stat().st_mode) == 0o600
+    recordings = settings.paths.data_dir / "recordings"
+    folders = [live, *[wav.parent, *wav.parent.parents][:4]]  # DD, MM, YYYY, recordings
+    assert recordings in folders
+    assert {f: stat.S_IMODE(f.stat().st_mode) for f in folders} == dict.fromkeys(folders, 0o700)
+
+
+async def test_a_call_id_that_is_a_path_never_names_a_file(config: Config) -> None:
+    settings = recording_config(config)
+    engines = build_engines(settings)
+    state = await open_state(settings, engines)
+    try:
+        for bad in ("../../outside", "CA/../../x", "..", "CA 1", "a" * 65):
+            with pytest.raises(SessionError, match="session id"):
+                await state.sessions.create_session(channel="phone", session_id=bad)
+    finally:
+        await close_state(state)
+        engines.close()
+    storage = LocalRecordings(settings.paths.data_dir / "recordings")
+    with pytest.raises(StoreError, match="cannot name a recording"):
+        storage.start("../escaped", datetime.now(UTC))
+    outside = [
+        p
+        for p in settings.paths.data_dir.parent.rglob("*")
+        if "outside" in p.name or "escaped" in p.name
+    ]
+    assert outside == [] and os.path.isdir(settings.paths.data_dir)
 
 
 @pytest.fixture()
@@ -173,3 +309,26 @@ async def test_recordings_go_to_an_s3_bucket_and_erase_removes_them(
     engines.close()
     assert report["recordings"] == 1 and report["recordings_elsewhere"] == []
     assert client.list_objects_v2(Bucket="hotel-calls").get("KeyCount", 0) == 0
+
+
+async def test_the_agent_reading_out_a_number_is_silenced_like_the_caller(config: Config) -> None:
+    settings = recording_config(config)
+    engines = build_engines(settings)
+    state = await open_state(settings, engines)
+    session = await state.sessions.create_session(channel="phone")
+    session.record(AGENT, tone(1.0), at_ms=0)
+    kept = session.add_message(
+        "assistant", "Our breakfast is served until 10.", spoken_ms=(0, 1000)
+    )
+    session.record(AGENT, tone(1.0), at_ms=1000)
+    read_back = session.add_message(
+        "assistant", "I have your number as 5 5 5, 2 0 1, 3 3 4 4.", spoken_ms=(1000, 2000)
+    )
+    await state.sessions.end_session(session.id)
+    call = await state.store.read(calls.get_call, session.id)
+    await close_state(state)
+    engines.close()
+    samples, rate = read_wav(Path(call["recording_url"]))
+    assert kept.content.endswith("until 10.") and rms(span(samples, rate, 0.1, 0.9)) > 3000
+    assert not any(ch.isdigit() for ch in read_back.content)
+    assert rms(span(samples, rate, 1.0, 2.0)) == 0.0

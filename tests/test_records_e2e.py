@@ -3,6 +3,8 @@ CLI reads through the running server or, when none runs, from the file itself.""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import signal
 import subprocess
@@ -18,6 +20,10 @@ from conftest import (
     run_appliance,
     wait_for_health,
 )
+
+from appliance.config import default_config
+from appliance.engines import build_engines
+from appliance.service import close_state, open_state
 
 
 def post(base: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -122,3 +128,28 @@ def test_the_cli_reads_the_file_when_no_server_runs(tmp_path: Path) -> None:
 
     purge = run_appliance("calls", "purge", "--older-than", "ninety", env=env)
     assert purge.returncode == 2 and "not an age" in purge.stderr
+
+
+def test_erase_matches_the_caller_however_the_number_is_typed(tmp_path: Path) -> None:
+    config = dataclasses.replace(
+        default_config(),
+        paths=dataclasses.replace(default_config().paths, data_dir=tmp_path / "data"),
+    )
+
+    async def a_call_from(caller: str) -> None:
+        engines = build_engines(config)
+        state = await open_state(config, engines)
+        session = await state.sessions.create_session(channel="phone", caller_id=caller)
+        session.add_message("user", "Do you have parking?")
+        await state.sessions.end_session(session.id)
+        await close_state(state)
+        engines.close()
+
+    asyncio.run(a_call_from("+15554443333"))
+    env = appliance_env(APPLIANCE_DATA_DIR=str(tmp_path / "data"), APPLIANCE_PORT=str(free_port()))
+    erased = run_appliance("calls", "erase", "--caller", "+1 (555) 444-3333", "--yes", env=env)
+    assert erased.returncode == 0, erased.stderr
+    assert "erased +15554443333: 1 calls, 1 turns" in erased.stdout
+    again = run_appliance("calls", "erase", "--caller", "1-555-444-3333", "--yes", env=env)
+    assert again.returncode == 1
+    assert "nothing is recorded under +15554443333" in again.stderr

@@ -99,6 +99,16 @@ def test_serve_refuses_an_open_admin_api_on_the_network() -> None:
     assert "refusing to listen on 0.0.0.0" in result.stderr
 
 
+def test_serve_refuses_a_guessable_token_on_the_network() -> None:
+    result = run_appliance(
+        "serve", "--host", "0.0.0.0", "--port", str(free_port()),
+        env=appliance_env(APPLIANCE_ADMIN_TOKEN="abc123"),
+    )  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert "has 6 characters and could be guessed" in result.stderr
+    assert "abc123" not in result.stderr
+
+
 def test_serve_stops_on_a_missing_model_naming_the_path_and_the_fix(tmp_path: Path) -> None:
     models_dir = models_dir_without_files(tmp_path)
     result = run_appliance(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -78,6 +79,50 @@ async def test_card_numbers_are_redacted_before_the_turn_is_kept(state: ServerSt
     )
     assert "4111" not in message.content and "4111" not in stored[0][0]
     assert "03/27" not in stored[0][0]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("It's four one one one, one one one one.", "Then one one one one, one one one one."),
+        ("4111 1111 1111", "1111, and the code is 737"),
+    ],
+)
+async def test_a_card_read_over_two_turns_is_kept_out_of_both(
+    state: ServerState, first: str, second: str
+) -> None:
+    session = await state.sessions.create_session(channel="phone")
+    session.add_message("user", first)
+    session.add_message("assistant", "And the rest?")
+    session.add_message("user", second)
+    await state.sessions.end_session(session.id)
+    stored = await state.store.read(
+        lambda db: db.execute(
+            "SELECT content FROM conversation_turns WHERE role = 'user' ORDER BY turn_number"
+        ).fetchall()
+    )
+    transcript = (await state.store.read(calls.get_call, session.id))["transcription"]
+    spoken = ("one", "seven", "three")
+    for text in [*(row[0] for row in stored), transcript]:
+        assert not any(ch.isdigit() for ch in text), text
+        assert not any(w.strip(",.").lower() in spoken for w in text.split()), text
+    assert [m.content for m in session.messages if m.role == "user"] == [r[0] for r in stored]
+
+
+async def test_the_database_its_log_and_its_folder_are_private(config: Config) -> None:
+    engines = build_engines(config)
+    state = await open_state(config, engines)
+    session = await state.sessions.create_session(channel="phone")
+    session.add_message("user", "Hello?")
+    await session.flush()
+    database = config.paths.database_file
+    wal = database.with_name(database.name + ".wal")
+    modes = {p: stat.S_IMODE(p.stat().st_mode) for p in (database, wal) if p.exists()}
+    folder = stat.S_IMODE(database.parent.stat().st_mode)
+    await close_state(state)
+    engines.close()
+    assert wal in modes and modes == dict.fromkeys(modes, 0o600)
+    assert folder == 0o700
 
 
 async def test_bad_channel_role_or_ended_session_are_named(state: ServerState) -> None:

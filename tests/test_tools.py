@@ -113,6 +113,22 @@ async def test_every_tool_run_is_recorded_with_redacted_arguments(state: ServerS
     assert session.tools[0].name == "record_voice_note"
 
 
+async def test_a_security_code_in_a_tool_argument_after_a_card_turn_is_not_kept(
+    state: ServerState,
+) -> None:
+    session = await state.sessions.create_session(channel="phone", caller_id="+15553334445")
+    session.add_message("user", "my card is 4111 1111 1111 1111")
+    session.add_message("assistant", "I can't take card numbers on the phone.")
+    await record_voice_note(session.id, "guest tried to pay by card, the code is 737")
+    await session.flush()
+    runs = await state.store.read(
+        lambda db: db.execute("SELECT arguments FROM tool_executions").fetchall()
+    )
+    notes = await state.store.read(lambda db: db.execute("SELECT note FROM voice_notes").fetchall())
+    assert "737" not in runs[0][0] and "737" not in notes[0][0]
+    assert "guest tried to pay by card" in notes[0][0]
+
+
 async def test_hotel_facts_come_from_the_hotel_file(state: ServerState) -> None:
     assert (await get_hotel_info("what time is check-out?"))["say"].startswith(
         "Check-out is at 11 AM."

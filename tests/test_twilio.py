@@ -4,6 +4,8 @@ real time by a simulated caller, and Twilio's REST API as a fake server that spe
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import dataclasses
 import re
 import time
@@ -14,7 +16,7 @@ import aiohttp
 import pytest
 import soxr
 from conftest import appliance_env, run_appliance, says_time
-from twilio_fakes import FakeTwilioRest, SimulatedCall, phone_ready_appliance
+from twilio_fakes import FakeTwilioRest, SimulatedCall, phone_ready_appliance, sign
 
 from appliance.appstate import ServerState
 from appliance.audio.codecs import mulaw_decode
@@ -60,6 +62,17 @@ async def wait_for(condition: Any, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition() and time.monotonic() < deadline:  # noqa: ASYNC110  (polls the fake's records)
         await asyncio.sleep(0.05)
+
+
+async def closed_row(rig: Rig, call_sid: str) -> dict[str, Any]:
+    """The call's row once it is closed: that is written just after the call leaves the
+    live table."""
+    for _ in range(100):
+        row = await rig.state.store.read(calls.get_call, call_sid)
+        if row["end_time"] is not None:
+            break
+        await asyncio.sleep(0.05)
+    return dict(row)
 
 
 async def test_a_phone_call_is_greeted_answered_and_hung_up_after_goodbye(rig: Rig) -> None:
@@ -140,6 +153,35 @@ async def test_talking_over_the_reply_sends_clear(rig: Rig) -> None:
     await call.hang_up()
 
 
+def voice_onset_s(audio: AudioFrame, level: float = 500.0) -> float:
+    """Where speech starts in ``audio``: the first 10 ms loud enough to be voice."""
+    samples = audio.samples().astype(float)
+    step = audio.sample_rate_hz // 100
+    for start in range(0, len(samples) - step, step):
+        if (samples[start : start + step] ** 2).mean() ** 0.5 >= level:
+            return start / audio.sample_rate_hz
+    raise AssertionError("no speech in the audio")
+
+
+async def test_the_reply_is_cleared_within_300_ms_of_the_caller_starting_to_speak(
+    rig: Rig,
+) -> None:
+    words = ["Actually, wait.", "Sorry, one more thing.", "Hold on please."]
+    delays = []
+    for said in words:
+        call = SimulatedCall(rig.public)
+        rig.rest.calls.add(call.call_sid)
+        await call.connect(rig.http, await call.dial(rig.http))
+        await call.say(AudioFrame.silence(600, 8000))  # the greeting is playing
+        interruption = await speak(rig.state.engines, said)
+        started = time.perf_counter()
+        await call.say(interruption, then_silence_s=1.0)
+        assert call.clear_times, f"{said!r} did not stop the greeting"
+        delays.append(call.clear_times[0] - started - voice_onset_s(interruption))
+        await call.hang_up()
+    assert max(delays) < 0.3, [f"{d * 1000:.0f} ms" for d in delays]
+
+
 async def test_signatures_are_checked_against_the_public_url(rig: Rig) -> None:
     call = SimulatedCall(rig.public)
     form = {"CallSid": call.call_sid, "From": "+15550000000", "To": "+12075550100"}
@@ -156,7 +198,9 @@ async def test_signatures_are_checked_against_the_public_url(rig: Rig) -> None:
 
 async def test_a_full_appliance_puts_callers_through_to_the_front_desk(rig: Rig) -> None:
     for n in range(2):
-        await rig.state.sessions.create_session(channel="phone", caller_id=f"+1555000000{n}")
+        await rig.state.sessions.create_session(
+            channel="phone", caller_id=f"+1555000000{n}", origin="line"
+        )
     twiml = await SimulatedCall(rig.public).dial(rig.http)
     assert "busy" in twiml and "<Dial" in twiml and FRONT_DESK in twiml and "<Connect>" not in twiml
 
@@ -225,7 +269,7 @@ async def test_a_stream_that_goes_silent_is_ended_and_its_row_closed(rig: Rig) -
     await call.connect(rig.http, await call.dial(rig.http))
     # No media at all: the line is dead (5 s stream timeout in this rig).
     await wait_for(lambda: rig.state.sessions.find(call.call_sid) is None, timeout_s=30)
-    row = await rig.state.store.read(calls.get_call, call.call_sid)
+    row = await closed_row(rig, call.call_sid)
     assert row["status"] in ("failed", "abandoned") and row["end_time"] is not None
 
 
@@ -295,7 +339,125 @@ async def test_a_call_whose_stream_never_comes_is_closed(rig: Rig) -> None:
     call = SimulatedCall(rig.public)
     await call.dial(rig.http)  # Twilio answered the webhook, then the caller hung up: no stream
     await wait_for(lambda: rig.state.sessions.find(call.call_sid) is None, timeout_s=30)
-    await rig.state.store.drain()  # the closing update is queued to the writer as the session ends
-    row = await rig.state.store.read(calls.get_call, call.call_sid)
+    row = await closed_row(rig, call.call_sid)
     assert row["status"] == "abandoned" and row["error_code"] == "no-stream"
     assert not rig.state.twilio.tokens
+
+
+async def test_a_burst_of_webhooks_gets_no_more_streams_than_there_are_lines(
+    engines: Engines, config: Config
+) -> None:
+    async with (
+        phone_ready_appliance(config, engines, FRONT_DESK, max_concurrent_calls=4) as (state, public, _),
+        aiohttp.ClientSession() as http,
+    ):  # fmt: skip
+        answers = await asyncio.gather(*(SimulatedCall(public).dial(http) for _ in range(10)))
+        streams = [a for a in answers if "<Connect>" in a]
+        busy = [a for a in answers if "busy" in a and FRONT_DESK in a]
+        assert len(streams) == 4 and len(busy) == 6, answers
+        assert state.sessions.lines_in_use() == 4
+
+
+async def test_api_sessions_take_no_phone_line_and_end_when_left_idle(rig: Rig) -> None:
+    rig.state.sessions.api_idle_s = 1.0
+    created = []
+    for _ in range(3):  # more than the rig's two lines, then forgotten
+        async with rig.http.post(
+            rig.public + "/voice/sessions", json={"channel": "phone"}
+        ) as reply:
+            assert reply.status == 201, await reply.text()
+            created.append((await reply.json())["session_id"])
+    twiml = await SimulatedCall(rig.public).dial(rig.http)
+    assert "<Connect>" in twiml, twiml
+    await wait_for(lambda: all(rig.state.sessions.find(s) is None for s in created), timeout_s=10)
+    rows = [await rig.state.store.read(calls.get_call, s) for s in created]
+    assert [(r["status"], r["error_code"]) for r in rows] == [("abandoned", "idle")] * 3
+    assert rig.state.sessions.lines_in_use() == 1  # the phone call is not idle-expired
+
+
+async def test_a_replayed_webhook_of_an_ended_call_is_answered_with_a_hang_up(rig: Rig) -> None:
+    call = SimulatedCall(rig.public)
+    await call.dial(rig.http)
+    form = {"CallSid": call.call_sid, "CallStatus": "completed", "CallDuration": "3"}
+    assert (await call.webhook(rig.http, "/voice/twilio/status", form))[0] == 204
+    status, twiml = await call.webhook(
+        rig.http, "/voice/twilio/inbound",
+        {"CallSid": call.call_sid, "AccountSid": "AC" + "0" * 32, "From": "+15551230001", "To": "+12075550100"},
+    )  # fmt: skip
+    assert status == 200 and "<Hangup" in twiml and "<Connect>" not in twiml, twiml
+    row = await rig.state.store.read(calls.get_call, call.call_sid)
+    assert row["status"] == "completed"
+
+
+async def test_a_completed_status_during_the_stream_ends_the_call_through_its_loop(
+    rig: Rig,
+) -> None:
+    call = SimulatedCall(rig.public)
+    rig.rest.calls.add(call.call_sid)
+    await call.connect(rig.http, await call.dial(rig.http))
+    await call.say(AudioFrame.silence(600, 8000))
+    form = {"CallSid": call.call_sid, "CallStatus": "completed", "CallDuration": "9"}
+    assert (await call.webhook(rig.http, "/voice/twilio/status", form))[0] == 204
+    feeding = asyncio.create_task(call.say(AudioFrame.silence(20000, 8000)))
+    await asyncio.wait_for(call.closed.wait(), 20)  # the appliance closed the stream
+    feeding.cancel()
+    row = await rig.state.store.read(calls.get_call, call.call_sid)
+    assert row["status"] == "completed" and row["end_time"] is not None
+    assert not any(p.endswith(f"{call.call_sid}.json") for _, p, _ in rig.rest.requests), (
+        "a call Twilio has ended is not hung up again"
+    )
+
+
+async def test_a_stream_that_only_says_connected_is_closed(rig: Rig) -> None:
+    url = rig.public.replace("http://", "ws://") + "/voice/twilio/stream"
+    started = time.monotonic()
+    async with rig.http.ws_connect(url, headers={"X-Twilio-Signature": sign(url, {})}) as ws:
+        while not ws.closed and time.monotonic() - started < 20:
+            await ws.send_str('{"event": "connected", "protocol": "Call", "version": "1.0.0"}')
+            with contextlib.suppress(TimeoutError):
+                await ws.receive(timeout=1.0)
+        assert ws.closed and time.monotonic() - started < 8  # the rig's 5 s stream timeout
+
+
+async def test_a_stream_that_carries_only_marks_is_ended(rig: Rig) -> None:
+    call = SimulatedCall(rig.public)
+    rig.rest.calls.add(call.call_sid)
+    await call.connect(rig.http, await call.dial(rig.http))
+    started = time.monotonic()
+    while rig.state.sessions.find(call.call_sid) is not None and time.monotonic() - started < 20:
+        await call.send_event("mark", {"mark": {"name": "not-ours"}})
+        await asyncio.sleep(0.5)
+    assert rig.state.sessions.find(call.call_sid) is None and time.monotonic() - started < 8
+    assert (await closed_row(rig, call.call_sid))["end_time"] is not None
+
+
+async def test_huge_media_frames_neither_stall_the_loop_nor_pass_unlogged(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    gaps: list[float] = []
+
+    async def tick() -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    for size in (1_000_000, 5_000_000):
+        call = SimulatedCall(rig.public)
+        rig.rest.calls.add(call.call_sid)
+        await call.connect(rig.http, await call.dial(rig.http))
+        await call.say(AudioFrame.silence(200, 8000))
+        ticker = asyncio.create_task(tick())
+        payload = base64.b64encode(bytes([0xFF]) * size).decode()
+        with contextlib.suppress(ConnectionError):  # the appliance may drop it mid-frame
+            await call.send_event("media", {"media": {"track": "inbound", "chunk": "1",
+                                                      "timestamp": "0", "payload": payload}})  # fmt: skip
+        await asyncio.wait_for(call.closed.wait(), 10)
+        ticker.cancel()
+        stall = max(gaps, default=0.0)
+        assert stall < 0.35, f"the event loop stalled {stall:.2f} s on a {size} byte frame"
+        await wait_for(lambda c=call: rig.state.sessions.find(c.call_sid) is None)  # type: ignore[misc]
+    logged = [r.getMessage() for r in caplog.records if "bad WebSocket message" in r.getMessage()]
+    assert len(logged) == 2, logged

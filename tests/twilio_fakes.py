@@ -159,9 +159,15 @@ class SimulatedCall:
     stream_sid: str = field(default_factory=lambda: "MZ" + uuid.uuid4().hex)
     heard: bytearray = field(default_factory=bytearray)
     clears: int = 0
+    #: When each clear arrived (perf_counter seconds).
+    clear_times: list[float] = field(default_factory=list)
     marks_echoed: list[str] = field(default_factory=list)
     #: When each media frame from the appliance arrived (perf_counter seconds).
     arrivals: list[float] = field(default_factory=list)
+    #: When each of those frames starts to play at the caller's ear (after those before it),
+    #: and its audio.
+    played_at: list[float] = field(default_factory=list)
+    received: list[bytes] = field(default_factory=list)
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     _ws: aiohttp.ClientWebSocketResponse | None = None
     _sequence: int = 0
@@ -253,6 +259,8 @@ class SimulatedCall:
             if frame["event"] == "media":
                 audio = base64.b64decode(frame["media"]["payload"])
                 self.arrivals.append(now)
+                self.played_at.append(max(now, self._play_until))
+                self.received.append(audio)
                 self.heard += audio
                 self._play_until = max(now, self._play_until) + len(audio) / 8000
             elif frame["event"] == "mark":
@@ -262,6 +270,7 @@ class SimulatedCall:
                 )
             elif frame["event"] == "clear":
                 self.clears += 1
+                self.clear_times.append(now)
                 unplayed = int(max(0.0, self._play_until - now) * 8000)
                 if unplayed:
                     del self.heard[-unplayed:]

@@ -3,8 +3,14 @@
 While the call runs, the caller and the agent go to the two channels of a raw 16-bit stereo
 file, each sample at the position of the moment it was heard or played, so the two sides
 stay time-aligned whatever the channels' frame timing. A span can be blanked afterwards
-(the utterance in which a card number was given). When the call ends, the two sides are
-mixed into a mono WAV. A raw file left by a crash is finished at the next start.
+(the utterance in which a card number was given).
+
+The caller's audio is unchecked until its turn's words have been looked at: the recorder
+keeps how far the caller's side has been checked, in a small file beside the raw one, and
+finishing a recording (at the end of the call, or at the next start after a crash) silences
+whatever lies beyond it. A caller who hangs up in the middle of reading a card, or whose
+words never come back from speech-to-text, is not heard in the recording.
+When the call ends, the two sides are mixed into a mono WAV.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import numpy as np
 import soxr
 
 from appliance.audio.frames import AudioFrame
+from appliance.files import private_dir
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -26,6 +33,13 @@ _CHANNELS = 2
 _FRAME_BYTES = 2 * _CHANNELS
 CALLER, AGENT = 0, 1
 RAW_SUFFIX = ".raw"
+CHECKED_SUFFIX = ".checked"
+_CHECKED_WIDTH = 24  # the checked position, as text, padded: one write replaces it whole
+
+
+def checked_path(raw_path: Path) -> Path:
+    """The file that says how far the caller's side of ``raw_path`` has been checked."""
+    return raw_path.with_suffix(CHECKED_SUFFIX)
 
 
 class CallRecorder:
@@ -34,10 +48,15 @@ class CallRecorder:
     def __init__(self, raw_path: Path, rate_hz: int = RECORDING_RATE_HZ) -> None:
         self.raw_path = raw_path
         self.rate_hz = rate_hz
-        raw_path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(raw_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o640)
+        private_dir(raw_path.parent)
+        self._fd = os.open(raw_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._checked_fd = os.open(
+            checked_path(raw_path), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600
+        )
         self._resamplers: dict[int, tuple[int, soxr.ResampleStream]] = {}
         self._next_ms = [0.0, 0.0]
+        self._checked_ms = 0.0
+        self._write_checked()
 
     def add(self, side: int, frame: AudioFrame, at_ms: float | None = None) -> None:
         """Write ``frame`` on ``side`` (CALLER or AGENT) starting ``at_ms`` into the call; by
@@ -50,6 +69,21 @@ class CallRecorder:
     def position_ms(self, side: int) -> float:
         """Where the next frame of ``side`` goes by default: the end of what it has so far."""
         return self._next_ms[side]
+
+    @property
+    def checked_ms(self) -> float:
+        """How far the caller's side has been checked; what lies beyond is silenced at the end."""
+        return self._checked_ms
+
+    def checked(self, until_ms: float) -> None:
+        """The caller's audio up to ``until_ms`` has been checked (and blanked where needed)."""
+        if until_ms > self._checked_ms:
+            self._checked_ms = until_ms
+            self._write_checked()
+
+    def _write_checked(self) -> None:
+        if self._checked_fd >= 0:
+            os.pwrite(self._checked_fd, f"{self._checked_ms:<{_CHECKED_WIDTH}.1f}".encode(), 0)
 
     def _resample(self, side: int, frame: AudioFrame) -> np.ndarray:
         if frame.sample_rate_hz == self.rate_hz:
@@ -103,6 +137,9 @@ class CallRecorder:
                 self._flush(side)
             os.close(self._fd)
             self._fd = -1
+        if self._checked_fd >= 0:
+            os.close(self._checked_fd)
+            self._checked_fd = -1
 
     def finish(self, wav_path: Path) -> Path:
         """Mix both sides into a mono WAV at ``wav_path`` and remove the raw file."""
@@ -110,20 +147,44 @@ class CallRecorder:
         return finish_raw(self.raw_path, wav_path, self.rate_hz)
 
 
+def _read_checked_ms(raw_path: Path) -> float:
+    """How far the caller's side of a raw file was checked; nothing (0) if no file says."""
+    try:
+        return max(0.0, float(checked_path(raw_path).read_text().strip() or 0))
+    except (OSError, ValueError):
+        return 0.0
+
+
+def remove_raw(raw_path: Path) -> None:
+    raw_path.unlink(missing_ok=True)
+    checked_path(raw_path).unlink(missing_ok=True)
+
+
 def finish_raw(
-    raw_path: Path, wav_path: Path, rate_hz: int = RECORDING_RATE_HZ, remove_raw: bool = True
+    raw_path: Path, wav_path: Path, rate_hz: int = RECORDING_RATE_HZ, remove: bool = True
 ) -> Path:
+    """Mix a raw file into a WAV, the caller's unchecked audio silenced first."""
     stereo = np.fromfile(raw_path, dtype="<i2")
     stereo = stereo[: len(stereo) - len(stereo) % _CHANNELS].reshape(-1, _CHANNELS).astype(np.int32)
+    unchecked_from = round(_read_checked_ms(raw_path) * rate_hz / 1000)
+    if unchecked_from < len(stereo):
+        stereo[unchecked_from:, CALLER] = 0
+        _LOGGER.info(
+            "%s: %.1f s of the caller's audio was never checked for card numbers; silenced",
+            raw_path.name, (len(stereo) - unchecked_from) / rate_hz,
+        )  # fmt: skip
     mixed = np.clip(stereo.sum(axis=1), -32768, 32767).astype("<i2")
-    wav_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(wav_path.parent)
     partial = wav_path.with_name(wav_path.name + ".partial")
-    with wave.open(str(partial), "wb") as out:
+    with (
+        os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file,
+        wave.open(file, "wb") as out,
+    ):
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate_hz)
         out.writeframes(mixed.tobytes())
     os.replace(partial, wav_path)
-    if remove_raw:
-        raw_path.unlink(missing_ok=True)
+    if remove:
+        remove_raw(raw_path)
     return wav_path

@@ -20,6 +20,8 @@ from appliance.config import VadSettings
 VAD_RATE_HZ = 16000
 FRAME_MS = 20
 FRAME_BYTES = VAD_RATE_HZ * FRAME_MS // 1000 * 2
+#: Within an utterance, a frame quieter than this share of its recent loudness is not voice.
+TAIL_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -110,13 +112,21 @@ class Endpointer:
     def _step(self, chunk: bytes) -> list[Event]:
         self._now_ms += FRAME_MS
         voiced = self._vad.is_speech(chunk, VAD_RATE_HZ)
+        loudness = frame_rms(chunk)
+        if voiced and self._speaking and loudness < TAIL_SHARE * self.recent_rms:
+            # webrtcvad holds "speech" for about 120 ms after the voice stops; a frame this
+            # much quieter than the utterance is that tail, and the silence counts from it.
+            voiced = False
         if voiced:
-            self.recent_rms = 0.8 * self.recent_rms + 0.2 * frame_rms(chunk)
+            self.recent_rms = 0.8 * self.recent_rms + 0.2 * loudness
         if not self._speaking:
             self._preroll.append(chunk)
             self._onset.append(voiced)
             if len(self._onset) == self._onset.maxlen and all(self._onset):
                 self._speaking = True
+                onset = list(self._preroll)[-len(self._onset) :]
+                # Each utterance is measured against its own loudness, not the last one's.
+                self.recent_rms = sum(frame_rms(c) for c in onset) / len(onset)
                 self._frames = list(self._preroll)
                 self._voiced_ms = FRAME_MS * len(self._onset)
                 self._silence_ms = 0.0

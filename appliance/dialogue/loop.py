@@ -23,6 +23,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+import numpy as np
+
 from appliance.audio.frames import AudioFrame
 from appliance.audio.recording import AGENT, CALLER
 from appliance.audio.resample import StreamResampler
@@ -42,6 +44,9 @@ OUT_FRAME_MS = 20
 PLAYBACK_LEAD_MS = 60
 #: How much reply audio is synthesised ahead of what has been played.
 SYNTHESIS_LEAD_MS = 1200
+#: A reply starts this long before its first sample this loud (16-bit).
+HEAD_KEEP_MS = 10
+HEAD_LEVEL = 300
 #: Whisper's usual words for noise, breath or silence: not something the caller said.
 _NOT_SPEECH = re.compile(
     r"^\W*(you|thank you\.?|thanks for watching!?|bye\.?|\[.*\]|\(.*\)|okay\.?|uh+|um+|hmm+|mm+)?\W*$",
@@ -65,6 +70,17 @@ def sounds_finished(text: str) -> bool:
         and not _UNFINISHED.search(text.rstrip(".?!"))
         and not _NOT_SPEECH.match(text)
     )
+
+
+def trim_head(audio: AudioFrame) -> AudioFrame:
+    """``audio`` from just before its first sound: the voice's lead-in silence (up to 60 ms of
+    Piper's) only delays the first words the caller hears."""
+    samples = audio.samples()
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) >= HEAD_LEVEL)
+    if not len(loud):
+        return audio
+    keep_from = max(0, int(loud[0]) - audio.sample_rate_hz * HEAD_KEEP_MS // 1000)
+    return AudioFrame(audio.pcm[2 * keep_from :], audio.sample_rate_hz)
 
 
 class AudioSink(Protocol):
@@ -92,6 +108,16 @@ class TurnTimings:
     voice_to_voice_ms: float
     #: The part of agent_ms that understanding the words took.
     understand_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """What one reply came to: the words the caller heard, whether they cut it off, and where
+    it lies on the agent's side of the recording (ms), if it is recorded."""
+
+    heard: str
+    interrupted: bool
+    recorded_ms: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +157,7 @@ class Conversation:
         self._turns: asyncio.Queue[Endpoint | str] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._speculative: tuple[float, asyncio.Task[str]] | None = None
-        self._speaking: asyncio.Task[tuple[str, bool]] | None = None
+        self._speaking: asyncio.Task[Spoken] | None = None
         self._barged_in = asyncio.Event()
         #: Set by the player when the synthesised audio ahead of it runs low.
         self._room = asyncio.Event()
@@ -198,9 +224,11 @@ class Conversation:
         """Say something the caller did not ask for (an announcement, a time warning)."""
         await self._say_unprompted(text)
 
-    async def close(self, status: CallStatus = CallStatus.COMPLETED) -> None:
-        """End the call from the channel's side (hang-up, stream stop)."""
-        await self._finish(status)
+    async def close(
+        self, status: CallStatus = CallStatus.COMPLETED, error_code: str | None = None
+    ) -> None:
+        """End the call from the channel's side (hang-up, stream stop, the carrier's word)."""
+        await self._finish(status, error_code)
 
     # --- turns ---------------------------------------------------------------------------
 
@@ -271,14 +299,19 @@ class Conversation:
                 transcript = await self._transcribe(endpoint.audio)
         transcript = transcript.strip()
         transcribed = time.perf_counter()
+        # The turn covers the caller's audio up to its endpoint: the recording keeps that
+        # audio only once these words have been checked for card numbers.
+        heard_until_ms = 0.0 if isinstance(endpoint, str) else endpoint.at_ms
         if _NOT_SPEECH.match(transcript):
             _LOGGER.debug("not speech: %r", transcript)
+            self.session.caller_audio_checked(heard_until_ms)
             return
-        self.session.add_message("user", transcript)
+        self.session.add_message("user", transcript, heard_until_ms=heard_until_ms)
         reply = await self.agent.respond(self.session, transcript)
         answered = time.perf_counter()
         first_audio: list[float] = []
-        heard, interrupted = await self._speak(reply.text, first_audio)
+        spoken = await self._speak(reply.text, first_audio)
+        heard, interrupted = spoken.heard, spoken.interrupted
         endpoint_ms = 0.0 if isinstance(endpoint, str) else endpoint.at_ms - endpoint.speech_end_ms
         timings = None
         if first_audio:
@@ -292,8 +325,9 @@ class Conversation:
             )
         if heard:
             self.session.add_message(
-                "assistant", heard, latency_ms=timings.voice_to_voice_ms if timings else None
-            )
+                "assistant", heard, latency_ms=timings.voice_to_voice_ms if timings else None,
+                spoken_ms=spoken.recorded_ms,
+            )  # fmt: skip
         if timings is not None:
             for name, value in asdict(timings).items():
                 self.session.add_metric(name, value)
@@ -307,13 +341,13 @@ class Conversation:
             )
 
     async def _say_unprompted(self, text: str) -> None:
-        heard, _ = await self._speak(text, [])
-        if heard:
-            self.session.add_message("assistant", heard)
+        spoken = await self._speak(text, [])
+        if spoken.heard:
+            self.session.add_message("assistant", spoken.heard, spoken_ms=spoken.recorded_ms)
 
     # --- speaking and barge-in -------------------------------------------------------------
 
-    async def _speak(self, text: str, first_audio: list[float]) -> tuple[str, bool]:
+    async def _speak(self, text: str, first_audio: list[float]) -> Spoken:
         """Say ``text``; returns what the caller heard and whether they cut it off."""
         async with self._voice:
             self._barged_in.clear()
@@ -325,7 +359,7 @@ class Conversation:
                 if not self._prompted_silence:
                     self._last_activity_ms = self._endpointer.now_ms
 
-    async def _play(self, chunks: list[str], first_audio: list[float]) -> tuple[str, bool]:
+    async def _play(self, chunks: list[str], first_audio: list[float]) -> Spoken:
         queue: asyncio.Queue[tuple[int, AudioFrame | None]] = asyncio.Queue()
         played_ms = [0.0] * len(chunks)
         total_ms = [0.0] * len(chunks)
@@ -334,6 +368,9 @@ class Conversation:
         interrupted = False
         clock = time.perf_counter()
         sent_ms = 0.0
+        # Where the reply starts and ends in the recording.
+        first_ms: float | None = None
+        last_ms = 0.0
         try:
             while True:
                 index, frame = await queue.get()
@@ -356,11 +393,10 @@ class Conversation:
                     clock = time.perf_counter()
                 await self.sink.play(frame)
                 if self.session.recorder is not None:
-                    self.session.record(
-                        AGENT,
-                        frame,
-                        at_ms=self.session.recorder.position_ms(CALLER) + max(0.0, ahead),
-                    )
+                    at_ms = self.session.recorder.position_ms(CALLER) + max(0.0, ahead)
+                    self.session.record(AGENT, frame, at_ms=at_ms)
+                    first_ms = at_ms if first_ms is None else first_ms
+                    last_ms = at_ms + frame.duration_ms
                 sent_ms += frame.duration_ms
                 played_ms[index] += frame.duration_ms
             if not interrupted:
@@ -383,7 +419,7 @@ class Conversation:
         heard = heard_text(chunks, played_ms, total_ms)
         if interrupted and heard and not heard.endswith("..."):
             heard = heard.rstrip(".!?") + "..."  # cut between two sentences: still cut
-        return heard, interrupted
+        return Spoken(heard, interrupted, None if first_ms is None else (first_ms, last_ms))
 
     async def _synthesize(
         self,
@@ -404,6 +440,8 @@ class Conversation:
             pieces = await self.engines.tts.run(
                 lambda model, text: list(model.synthesize(text)), chunk
             )
+            if index == 0 and pieces:
+                pieces[0] = trim_head(pieces[0])
             for piece in pieces:
                 audio = carry + self._to_sink(piece).pcm
                 whole = len(audio) - len(audio) % step

@@ -123,7 +123,11 @@ class ServerAccess:
         return dict(self._json("POST", "/admin/calls/purge", {"older_than_days": older_than_days}))
 
     def erase(self, caller: str) -> dict[str, Any]:
-        return dict(self._json("POST", "/admin/calls/erase", {"caller": caller}))
+        status, payload = self._request("POST", "/admin/calls/erase", {"caller": caller})
+        report = dict(json.loads(payload))
+        if status == 404 and report.get("error") != "no-match":
+            raise StoreError("server-error", f"the server at {self.base_url} has no erase endpoint")
+        return report
 
     def reservations(self) -> list[dict[str, Any]]:
         return list(self._json("GET", "/admin/reservations")["reservations"])
@@ -132,10 +136,17 @@ class ServerAccess:
 class FileAccess:
     """The DuckDB file, opened by this process because no server holds it."""
 
-    def __init__(self, database_file: Path, recording: RecordingSettings, data_dir: Path) -> None:
+    def __init__(
+        self,
+        database_file: Path,
+        recording: RecordingSettings,
+        data_dir: Path,
+        region: str = records.DEFAULT_REGION,
+    ) -> None:
         self._file = database_file
         self._recording = recording
         self._data_dir = data_dir
+        self._region = region
         self.where = f"from {database_file} (no appliance server is running)"
 
     def _run(self, fn: Any, *args: Any) -> Any:
@@ -162,7 +173,7 @@ class FileAccess:
         return dict(self._run(records.purge, older_than, self._storages()))
 
     def erase(self, caller: str) -> dict[str, Any]:
-        return dict(self._run(records.erase, caller, self._storages()))
+        return dict(self._run(records.erase, caller, self._storages(), self._region))
 
     def _storages(self) -> list[Recordings]:
         return records.storages(open_recordings(self._recording, self._data_dir), self._data_dir)
@@ -208,4 +219,9 @@ def open_access(config: Config) -> RecordsAccess:
     base_url = server_url(config)
     if running_appliance(base_url) is not None:
         return ServerAccess(base_url, config.server.admin_token)
-    return FileAccess(config.paths.database_file, config.recording, config.paths.data_dir)
+    return FileAccess(
+        config.paths.database_file,
+        config.recording,
+        config.paths.data_dir,
+        records.region_of(config.twilio.phone_number),
+    )

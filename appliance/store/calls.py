@@ -55,6 +55,14 @@ def insert_turn(
     )
 
 
+def update_turn_content(db: Connection, session_id: str, turn_number: int, content: str) -> None:
+    """Replace a turn's words (a later turn showed it held part of a card number)."""
+    db.execute(
+        "UPDATE conversation_turns SET content = ? WHERE session_id = ? AND turn_number = ?",
+        [content, session_id, turn_number],
+    )
+
+
 def insert_metric(
     db: Connection, session_id: str | None, name: str, value: float, timestamp: datetime
 ) -> None:
@@ -276,18 +284,30 @@ def purge_calls(db: Connection, older_than: datetime) -> dict[str, Any]:
     return _delete_calls(db, "start_time < ? AND status <> 'active'", [older_than])
 
 
-def erase_caller(db: Connection, caller_id: str) -> dict[str, Any]:
-    """Remove every call of one caller, and the notes and callbacks filed under their number."""
-    report = _delete_calls(db, "caller_id = ?", [caller_id])
+def erase_caller(db: Connection, numbers: list[str]) -> dict[str, Any]:
+    """Remove every call of one caller, and the notes and callbacks filed under their number;
+    ``numbers`` are the ways that number is written in the file."""
+    report = _delete_calls(db, "caller_id IN (SELECT unnest(?::VARCHAR[]))", [numbers])
     notes = db.execute(
-        "DELETE FROM voice_notes WHERE caller_id = ? RETURNING 1", [caller_id]
+        "DELETE FROM voice_notes WHERE caller_id IN (SELECT unnest(?::VARCHAR[])) RETURNING 1",
+        [numbers],
     ).fetchall()
     callbacks = db.execute(
-        "DELETE FROM callbacks WHERE phone = ? RETURNING 1", [caller_id]
+        "DELETE FROM callbacks WHERE phone IN (SELECT unnest(?::VARCHAR[])) RETURNING 1", [numbers]
     ).fetchall()
     report["notes"] += len(notes)
     report["callbacks"] += len(callbacks)
     return report
+
+
+def caller_numbers(db: Connection) -> list[str]:
+    """Every phone number the file holds a record under, as written there."""
+    rows = db.execute(
+        "SELECT caller_id FROM voice_calls WHERE caller_id IS NOT NULL"
+        " UNION SELECT caller_id FROM voice_notes WHERE caller_id IS NOT NULL"
+        " UNION SELECT phone FROM callbacks WHERE phone IS NOT NULL"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
 
 
 EXPORT_FORMATS = ("csv", "json", "parquet")

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from appliance.errors import StoreError
+from appliance.files import make_private, private_dir, private_files
 from appliance.store.schema import migrate
 from appliance.workers import ModelWorker
 
@@ -27,9 +28,13 @@ def connect(path: Path, read_only: bool = False) -> Connection:
     """Open the file, naming it (and who holds it) when that fails."""
     try:
         if not read_only:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_files()
+            private_dir(path.parent)
         connection = duckdb.connect(str(path), read_only=read_only)
         connection.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            for made in (path, path.with_name(path.name + ".wal")):
+                make_private(made)
         return connection
     except duckdb.IOException as err:
         if "lock" in str(err).lower():

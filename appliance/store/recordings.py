@@ -4,15 +4,17 @@ S3-compatible store on the premises, through boto3)."""
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
-from appliance.audio.recording import RAW_SUFFIX, CallRecorder, finish_raw
+from appliance.audio.recording import RAW_SUFFIX, CallRecorder, finish_raw, remove_raw
 from appliance.config import RecordingSettings
 from appliance.errors import StoreError
+from appliance.files import private_dir
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,8 +39,26 @@ class Recordings(Protocol):
         ...
 
 
+#: What a call id may look like to become part of a file name: Twilio's CA... sids, our VS... ids.
+SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def check_id(session_id: str) -> str:
+    """``session_id`` if it is safe as a file name (no path, no dots), else StoreError."""
+    if not SAFE_ID.fullmatch(session_id):
+        raise StoreError(
+            "bad-session-id",
+            f"call id {session_id!r} cannot name a recording: use 1-64 letters, digits, - or _",
+        )
+    return session_id
+
+
 def _key(session_id: str, started_at: datetime) -> str:
-    return f"{started_at:%Y/%m/%d}/{session_id}.wav"
+    return f"{started_at:%Y/%m/%d}/{check_id(session_id)}.wav"
+
+
+def _raw(live: Path, session_id: str) -> CallRecorder:
+    return CallRecorder(live / f"{check_id(session_id)}{RAW_SUFFIX}")
 
 
 def _orphans(live: Path, url_of: dict[str, str]) -> list[tuple[Path, str]]:
@@ -61,9 +81,9 @@ class LocalRecordings:
         self.live = directory / ".live"
 
     def start(self, session_id: str, started_at: datetime) -> tuple[CallRecorder, str]:
-        return CallRecorder(self.live / f"{session_id}{RAW_SUFFIX}"), str(
-            self.directory / _key(session_id, started_at)
-        )
+        url = str(self.directory / _key(session_id, started_at))
+        private_dir(self.directory)
+        return _raw(self.live, session_id), url
 
     def finish(self, recorder: CallRecorder, url: str) -> str:
         return str(recorder.finish(Path(url)))
@@ -114,7 +134,7 @@ class S3Recordings:
 
     def start(self, session_id: str, started_at: datetime) -> tuple[CallRecorder, str]:
         url = f"s3://{self.bucket}/recordings/{_key(session_id, started_at)}"
-        return CallRecorder(self.live / f"{session_id}{RAW_SUFFIX}"), url
+        return _raw(self.live, session_id), url
 
     def _upload(self, wav: Path, url: str) -> None:
         target = self._split(url)
@@ -132,8 +152,8 @@ class S3Recordings:
     def _mix_and_upload(self, raw: Path, url: str) -> None:
         # The raw file is removed only once the bucket has the recording.
         with tempfile.TemporaryDirectory(prefix="appliance-recording-") as tmp:
-            self._upload(finish_raw(raw, Path(tmp) / "call.wav", remove_raw=False), url)
-        raw.unlink(missing_ok=True)
+            self._upload(finish_raw(raw, Path(tmp) / "call.wav", remove=False), url)
+        remove_raw(raw)
 
     def finish(self, recorder: CallRecorder, url: str) -> str:
         recorder.close()

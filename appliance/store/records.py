@@ -7,6 +7,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
+
+from appliance.errors import StoreError
 from appliance.store import calls
 from appliance.store.database import Connection, Store
 from appliance.store.recordings import LocalRecordings, Recordings
@@ -30,8 +33,49 @@ def purge(db: Connection, older_than: datetime, where: list[Recordings]) -> dict
     return _finish(calls.purge_calls(db, older_than), where)
 
 
-def erase(db: Connection, caller: str, where: list[Recordings]) -> dict[str, Any]:
-    return _finish(calls.erase_caller(db, caller), where)
+#: Where a number written without a country code is read, unless the hotel's own number says.
+DEFAULT_REGION = "US"
+
+
+def region_of(hotel_number: str) -> str:
+    """The country of the hotel's own number: numbers without a country code are read there."""
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(hotel_number, None))
+    except phonenumbers.NumberParseException:
+        return DEFAULT_REGION
+    return region if region and region != "ZZ" else DEFAULT_REGION
+
+
+def normalise_number(text: str, region: str = DEFAULT_REGION) -> str:
+    """``text`` as an E.164 number (+15554443333), however it was written; StoreError if it
+    is not a phone number."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as err:
+        raise StoreError("bad-caller", f"{text!r} is not a phone number: {err}") from None
+    if not phonenumbers.is_possible_number(number):
+        raise StoreError("bad-caller", f"{text!r} is not a possible phone number")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def _same_number(stored: str, target: str, region: str) -> bool:
+    try:
+        return normalise_number(stored, region) == target
+    except StoreError:
+        return stored.strip() == target
+
+
+def erase(
+    db: Connection, caller: str, where: list[Recordings], region: str = DEFAULT_REGION
+) -> dict[str, Any]:
+    """Erase one caller, their number matched however it is written here or in the file;
+    ``matched`` says whether anything was found under it."""
+    target = normalise_number(caller, region)
+    written = [n for n in calls.caller_numbers(db) if _same_number(n, target, region)]
+    report = _finish(calls.erase_caller(db, written), where)
+    report["caller"] = target
+    report["matched"] = bool(written)
+    return report
 
 
 def _finish(report: dict[str, Any], where: list[Recordings]) -> dict[str, Any]:
@@ -62,7 +106,7 @@ class CallRecords:
         )
         return report
 
-    async def erase(self, caller: str) -> dict[str, Any]:
-        report = await self._store.write(erase, caller, self._where)
+    async def erase(self, caller: str, region: str = DEFAULT_REGION) -> dict[str, Any]:
+        report = await self._store.write(erase, caller, self._where, region)
         _LOGGER.info("erased the records of one caller", extra={"removed": report})
         return report

@@ -155,13 +155,13 @@ def check_arguments(spec: ToolSpec, args: dict[str, Any]) -> dict[str, Any]:
     return checked
 
 
-def _redacted(value: Any) -> Any:
+def _redacted(value: Any, redact_text: Callable[[str], str] = redact) -> Any:
     if isinstance(value, str):
-        return redact(value)
+        return redact_text(value)
     if isinstance(value, dict):
-        return {k: _redacted(v) for k, v in value.items()}
+        return {k: _redacted(v, redact_text) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redacted(v) for v in value]
+        return [_redacted(v, redact_text) for v in value]
     return value
 
 
@@ -175,7 +175,7 @@ class Toolbox:
     def schemas() -> list[dict[str, Any]]:
         return [spec.schema() for spec in SPECS.values()]
 
-    async def execute(self, name: str, **args: Any) -> Result:
+    async def execute(self, name: str, /, **args: Any) -> Result:
         started = time.perf_counter()
         spec = SPECS.get(name)
         try:
@@ -195,7 +195,12 @@ class Toolbox:
                 "say": SORRY,
             }
         duration_ms = (time.perf_counter() - started) * 1000
-        self._record(name, _redacted(args), _redacted(result), duration_ms)
+        # Arguments come from the caller's words: read them after the caller's latest turns,
+        # so the security code that follows a card ("the code is 737") goes too.
+        session_id = args.get("session_id")
+        session = self.context.sessions.find(session_id) if isinstance(session_id, str) else None
+        in_context = session.redact_in_context if session is not None else redact
+        self._record(name, _redacted(args, in_context), _redacted(result), duration_ms)
         return result
 
     def _record(self, name: str, args: dict[str, Any], result: Result, duration_ms: float) -> None:

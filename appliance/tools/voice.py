@@ -122,10 +122,12 @@ async def schedule_callback(
         )
     number = normalize_phone(phone)
     callback_id = f"CB{uuid.uuid4().hex[:12]}"
+    session = ctx.sessions.find(session_id) if session_id is not None else None
+    kept_reason = session.redact_in_context(reason) if session is not None else redact(reason)
     await ctx.store.write(
         lambda db: db.execute(
             "INSERT INTO callbacks VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-            [callback_id, session_id, number, time.strip(), redact(reason), datetime.now(UTC)],
+            [callback_id, session_id, number, time.strip(), kept_reason, datetime.now(UTC)],
         )
     )
     return {"ok": True, "callback_id": callback_id, "phone": number,
@@ -140,7 +142,14 @@ async def record_voice_note(
     await ctx.store.write(
         lambda db: db.execute(
             "INSERT INTO voice_notes VALUES (?, ?, ?, ?, ?, ?)",
-            [note_id, session_id, session.caller_id, redact(note), audio_url, datetime.now(UTC)],
+            [
+                note_id,
+                session_id,
+                session.caller_id,
+                session.redact_in_context(note),
+                audio_url,
+                datetime.now(UTC),
+            ],  # fmt: skip
         )
     )
     return {"ok": True, "note_id": note_id, "say": "I've noted that for the team."}

@@ -25,6 +25,8 @@ from appliance.sessions import CallStatus, Session
 _LOGGER = logging.getLogger(__name__)
 
 MARK_WAIT_S = 15.0
+#: The largest WebSocket message taken: Twilio's are well under 2 KiB.
+MAX_MESSAGE_BYTES = 64 * 1024
 #: Keys closer together than this are one run: a number being keyed, not a menu choice.
 KEY_RUN_GAP_S = 1.2
 
@@ -82,6 +84,8 @@ class TwilioCallControl:
     channel: str = "phone"
     #: Set when the call was handed elsewhere: the stop that follows is not a hang-up.
     redirected: bool = False
+    #: Set when Twilio said the call is over: there is nothing left to hang up.
+    ended_by_twilio: bool = False
     pending_transfer: tuple[str, str] | None = None
     conversation: Conversation | None = field(default=None, repr=False)
 
@@ -186,14 +190,21 @@ class TwilioCall:
             await self._ws.close()
 
     async def _await_start(self, timeout_s: float) -> protocol.Start | None:
+        # One deadline for the whole wait: a stream that keeps sending `connected` or marks
+        # must not stay open, outside the line cap, for ever.
+        deadline = asyncio.get_running_loop().time() + timeout_s
         while True:
             try:
-                message = await asyncio.wait_for(self._ws.receive(), timeout_s)
+                async with asyncio.timeout_at(deadline):
+                    message = await self._ws.receive()
             except TimeoutError:
                 _LOGGER.warning("media stream sent no start within %.0f s; closing it", timeout_s)
                 await self._ws.close()
                 return None
-            if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.ERROR):
+            if message.type is WSMsgType.ERROR:
+                self._log_error()
+                return None
+            if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED):
                 return None
             frame = self._frame(message)
             if isinstance(frame, protocol.Start):
@@ -206,6 +217,12 @@ class TwilioCall:
                     await self._ws.close()
                     return None
                 return frame
+
+    def _log_error(self) -> None:
+        _LOGGER.warning(
+            "media stream %s closed on a bad WebSocket message (the limit is %d bytes): %s",
+            self._stream_sid or "(not started)", MAX_MESSAGE_BYTES, self._ws.exception(),
+        )  # fmt: skip
 
     def _frame(self, message: object) -> protocol.Inbound | None:
         """Parse one WebSocket message; a malformed one is logged with the reason and skipped."""
@@ -229,24 +246,29 @@ class TwilioCall:
     async def _read(
         self, conversation: Conversation, sink: TwilioSink, session: Session, timeout_s: float
     ) -> None:
+        loop = asyncio.get_running_loop()
+        # Only audio keeps a call open: a line always carries it, silence included.
+        media_deadline = loop.time() + timeout_s
         while not self._ws.closed:
             try:
-                message = await asyncio.wait_for(self._ws.receive(), timeout_s)
+                async with asyncio.timeout_at(media_deadline):
+                    message = await self._ws.receive()
             except TimeoutError:
-                _LOGGER.warning("media stream silent for %.0f s; ending the call", timeout_s)
+                _LOGGER.warning(
+                    "media stream carried no audio for %.0f s; ending the call", timeout_s
+                )
                 await conversation.close(
                     CallStatus.FAILED if not session.messages else CallStatus.ABANDONED
                 )
                 return
-            if message.type in (
-                WSMsgType.CLOSE,
-                WSMsgType.CLOSED,
-                WSMsgType.CLOSING,
-                WSMsgType.ERROR,
-            ):
+            if message.type is WSMsgType.ERROR:
+                self._log_error()
+                return
+            if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
                 return
             frame = self._frame(message)
             if isinstance(frame, protocol.Media):
+                media_deadline = loop.time() + timeout_s
                 conversation.feed(mulaw_decode(frame.payload))
             elif isinstance(frame, protocol.Mark):
                 sink.marked(frame.name)
@@ -302,7 +324,7 @@ class TwilioCall:
         try:
             if control.pending_transfer is not None:
                 await control.complete_transfer()
-            elif not control.redirected:
+            elif not control.redirected and not control.ended_by_twilio:
                 await self._rest.hang_up(control.call_sid)
         except ApplianceError as err:
             _LOGGER.error("could not end the call through Twilio: %s", err.message)

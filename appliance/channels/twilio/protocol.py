@@ -20,6 +20,11 @@ from appliance.errors import ChannelError
 MULAW_ENCODING = "audio/x-mulaw"
 
 
+#: The most audio one media frame may carry: one second of 8 kHz mu-law.
+MAX_MEDIA_BYTES = 8000
+MAX_MEDIA_B64 = (MAX_MEDIA_BYTES + 2) // 3 * 4
+
+
 class ProtocolError(ChannelError):
     """A Media Streams frame that cannot be used."""
 
@@ -170,8 +175,15 @@ def parse(frame: str | bytes) -> Inbound:
     stream_sid = _text(message, "streamSid", str(event))
     if event == "media":
         media = _table(message, "media", event)
+        encoded = _text(media, "payload", event)
+        if len(encoded) > MAX_MEDIA_B64:
+            # Twilio sends 20 ms (160 bytes); hours of audio in one frame would stall every call.
+            raise ProtocolError(
+                f"media frame: payload of {len(encoded)} base64 characters; at most "
+                f"{MAX_MEDIA_B64} ({MAX_MEDIA_BYTES} bytes, one second of audio) are taken"
+            )
         try:
-            payload = base64.b64decode(_text(media, "payload", event), validate=True)
+            payload = base64.b64decode(encoded, validate=True)
         except binascii.Error as err:
             raise ProtocolError(f"media frame: payload is not base64 ({err})") from None
         return Media(

@@ -44,3 +44,10 @@ def hold(music_url: str) -> str:
     response = VoiceResponse()
     response.play(music_url, loop=0)
     return str(response)
+
+
+def hang_up() -> str:
+    """End the call at once (a webhook for a call that has already ended)."""
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
+from appliance.api import json_body
 from appliance.appstate import STATE, json_error
 from appliance.channels.twilio import twiml
-from appliance.channels.twilio.call import TwilioCall
+from appliance.channels.twilio.call import MAX_MESSAGE_BYTES, TwilioCall, TwilioCallControl
 from appliance.channels.twilio.rest import TwilioRest
 from appliance.config import Config
 from appliance.errors import ChannelError, ToolError
@@ -114,21 +115,29 @@ async def _answer(request: web.Request, path: str, direction: str) -> web.Stream
     if not settings.voice.enabled:
         return _twiml(twiml.say_and_dial("The automated line is closed. Let me put you through to the front desk.",
                                          front_desk, settings.twilio.phone_number, settings.twilio.transfer_timeout_s))  # fmt: skip
-    if state.phase != "ready" or state.sessions.count() >= settings.twilio.max_concurrent_calls:
-        _LOGGER.warning(
-            "call %s put through to the front desk: %d calls already",
-            form.get("CallSid"),
-            state.sessions.count(),
-        )
-        return _twiml(twiml.say_and_dial("All our lines are busy right now. Let me put you through to the front desk.",
-                                         front_desk, settings.twilio.phone_number, settings.twilio.transfer_timeout_s))  # fmt: skip
+    busy = twiml.say_and_dial("All our lines are busy right now. Let me put you through to the front desk.",
+                              front_desk, settings.twilio.phone_number, settings.twilio.transfer_timeout_s)  # fmt: skip
+    if state.phase != "ready":
+        _LOGGER.warning("call %s put through to the front desk: the appliance is %s",
+                        form.get("CallSid"), state.phase)  # fmt: skip
+        return _twiml(busy)
     caller = form.get("To") if direction == "outbound" else form.get("From")
     try:
         session = await state.sessions.create_session(
             channel="phone", caller_id=caller or None, direction=direction,
             session_id=form.get("CallSid") or None, language=settings.voice.default_language,
+            origin="line", max_lines=settings.twilio.max_concurrent_calls,
         )  # fmt: skip
     except SessionError as err:
+        if err.code == "lines-busy":
+            _LOGGER.warning(
+                "call %s put through to the front desk: %s", form.get("CallSid"), err.message
+            )
+            return _twiml(busy)
+        if err.code == "session-ended":
+            # A replay of the webhook of a call that is over: nothing to connect it to.
+            _LOGGER.warning("webhook for call %s, which has ended: hanging up", form.get("CallSid"))
+            return _twiml(twiml.hang_up())
         _LOGGER.error("call refused: %s", err.message)
         return _twiml(twiml.say_and_dial("I'm sorry, I can't take your call right now.", front_desk,
                                          settings.twilio.phone_number, settings.twilio.transfer_timeout_s))  # fmt: skip
@@ -155,10 +164,19 @@ async def status(request: web.Request) -> web.Response:
     _, form = checked
     ended = _ENDED.get(form.get("CallStatus", ""))
     session = request.app[STATE].sessions.find(form.get("CallSid", ""))
-    if ended is not None and session is not None and session.active:
-        await request.app[STATE].sessions.end_session(
-            session.id, ended, None if ended is CallStatus.COMPLETED else form["CallStatus"]
+    if ended is None or session is None or not session.active:
+        return web.Response(status=204)
+    error_code = None if ended is CallStatus.COMPLETED else form["CallStatus"]
+    control = session.control
+    if isinstance(control, TwilioCallControl) and control.conversation is not None:
+        # The stream is still open: its loop ends the call, so nothing runs on under it.
+        control.ended_by_twilio = True
+        _LOGGER.info(
+            "Twilio says call %s is %s; closing its stream", session.id, form["CallStatus"]
         )
+        await control.conversation.close(ended, error_code)
+    else:
+        await request.app[STATE].sessions.end_session(session.id, ended, error_code)
     return web.Response(status=204)
 
 
@@ -170,7 +188,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
     if why is not None:
         _LOGGER.warning("refused a media stream: %s", why)
         return json_error(403, "bad-signature", why)
-    ws = web.WebSocketResponse(heartbeat=None)
+    ws = web.WebSocketResponse(heartbeat=None, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
     call = TwilioCall(request.app[STATE], channel.config, channel.rest, ws, channel.tokens)
     await call.run()
@@ -179,11 +197,15 @@ async def stream(request: web.Request) -> web.StreamResponse:
 
 async def place_call(request: web.Request) -> web.Response:
     """Admin API: call a guest; the answer leads into the same stream handling."""
+    body = await json_body(request)
+    to, purpose = body.get("to"), body.get("purpose", "")
+    if not isinstance(to, str) or not to.strip():
+        return json_error(400, "bad-to", f"'to' must be the guest's phone number, got {to!r}")
+    if not isinstance(purpose, str):
+        return json_error(400, "bad-purpose", f"'purpose' must be text, got {purpose!r}")
     channel = request.app[TWILIO]
     if (problem := channel.problem()) is not None:
         return json_error(503, "twilio-not-configured", problem)
-    body = await request.json()
-    to = str(body.get("to", ""))
     try:
         from appliance.tools.voice import normalize_phone
 
@@ -195,7 +217,7 @@ async def place_call(request: web.Request) -> web.Response:
         return json_error(400, err.code, err.message)
     except ChannelError as err:
         return json_error(502, err.code, err.message)
-    _LOGGER.info("placed a call to %s", number, extra={"purpose": body.get("purpose", "")})
+    _LOGGER.info("placed a call to %s", number, extra={"purpose": purpose})
     return web.json_response({"call_sid": sid, "to": number}, status=201)
 
 
