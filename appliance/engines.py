@@ -8,7 +8,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -53,6 +53,8 @@ class ModelHost(Generic[M]):
         self._worker = ModelWorker(f"model-{role}")
         self._model: M | None = None
         self._load_time_s: float | None = None
+        #: How many calls the worker has run since start.
+        self.calls = 0
         self._warm_up_s: float | None = None
         self._error: str | None = None
 
@@ -85,6 +87,7 @@ class ModelHost(Generic[M]):
 
     async def run(self, fn: Callable[..., R], /, *args: Any) -> R:
         """Call ``fn(model, *args)`` on the model's worker thread."""
+        self.calls += 1
         return await self._worker.call(fn, self.model, *args)
 
     def status(self) -> ModelStatus:
@@ -112,6 +115,21 @@ class Engines:
     llm: ModelHost[Any]
     tts: ModelHost[Any]
     nlu: ModelHost[Any]
+    #: Speech of fixed prompts, rendered once (render_prompts), by the text of each piece.
+    rendered: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    async def render_prompts(self, texts: Sequence[str]) -> int:
+        """Synthesize the pieces of fixed prompts (the greeting, "Are you still there?", the
+        agent's questions) once, so a call hears them with no wait on the voice's worker.
+        Only fixed sentences belong here: nothing a caller said is ever rendered ahead."""
+        from appliance.dialogue.chunker import chunk_reply
+
+        pieces = {piece for text in texts for piece in chunk_reply(text)} - set(self.rendered)
+        for piece in sorted(pieces):
+            self.rendered[piece] = tuple(
+                await self.tts.run(lambda model, text: list(model.synthesize(text)), piece)
+            )
+        return len(pieces)
 
     def hosts(self) -> tuple[ModelHost[Any], ...]:
         return (self.stt, self.llm, self.tts, self.nlu)
@@ -195,4 +213,4 @@ def build_engines(config: Config) -> Engines:
         )
         for role in MODEL_ROLES
     }
-    return Engines(**hosts)
+    return Engines(stt=hosts["stt"], llm=hosts["llm"], tts=hosts["tts"], nlu=hosts["nlu"])

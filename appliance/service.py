@@ -16,6 +16,7 @@ from appliance.channels.twilio.rest import TwilioRest
 from appliance.channels.twilio.webhooks import TwilioChannel
 from appliance.config import MODEL_ROLES, Config, masked
 from appliance.dialogue.agent import Agent, HotelAgent, llm_phraser, small_talk_gate
+from appliance.dialogue.loop import FIXED_PROMPTS
 from appliance.engines import Engines, build_engines
 from appliance.errors import ConfigError, ServerError, StoreError
 from appliance.hotel.model import Hotel, load_hotel
@@ -123,6 +124,10 @@ async def prepare_agent(config: Config, agent: Agent, engines: Engines) -> None:
     if not isinstance(agent, HotelAgent):
         return
     await agent.understander.prepare()
+    rendered = await engines.render_prompts(
+        [agent.greeting(config.dialogue.greeting), *FIXED_PROMPTS, *agent.fixed_sentences()]
+    )
+    _LOGGER.info("rendered %d pieces of fixed prompts ahead of the first call", rendered)
     if config.dialogue.small_talk_with_llm:
         phraser = llm_phraser(engines)
         if await small_talk_gate(phraser, agent.hotel.name):

@@ -25,6 +25,7 @@ from appliance.config import Config, RecordingSettings, default_config
 from appliance.dialogue.exchange import CollectingSink, exchange, feed_realtime, frames_of
 from appliance.dialogue.loop import Conversation, TurnResult
 from appliance.engines import Engines, load_model
+from appliance.service import prepare_agent
 from appliance.hotel.dates import parse_date
 from appliance.service import close_state, open_state
 from appliance.sessions import CallStatus, Session
@@ -282,6 +283,10 @@ def test_the_chat_command_answers_from_the_hotel_file() -> None:
 async def test_a_silent_caller_is_asked_then_the_call_ends_abandoned(
     live_state: ServerState, config: Config
 ) -> None:
+    """The greeting, the prompt and the goodbye were rendered at start-up: the call never
+    waits on the voice's worker."""
+    await prepare_agent(config, live_state.agent, live_state.engines)
+    spoken_before = live_state.engines.tts.calls
     dialogue = dataclasses.replace(config.dialogue, silence_prompt_s=2.0, silence_hangup_s=5.0)
     sink = CollectingSink(PHONE_HZ)
     session = await live_state.sessions.create_session(channel="phone")
@@ -306,6 +311,8 @@ async def test_a_silent_caller_is_asked_then_the_call_ends_abandoned(
     assert "Are you still there?" in said and said[-1].endswith("Goodbye!")
     call = await live_state.store.read(calls.get_call, session.id)
     assert call["status"] == "abandoned"
+    assert live_state.engines.tts.calls == spoken_before
+    assert len(sink.frames) > 100  # and the caller heard all three
 
 
 async def test_a_card_read_just_before_hanging_up_is_not_in_the_recording(

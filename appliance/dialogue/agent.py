@@ -33,6 +33,15 @@ FALLBACK = (
     "or put you through to the front desk."
 )
 NOT_HEARD = "Sorry, I didn't hear anything. How can I help you?"
+#: The booking flow's question for each missing detail.
+_QUESTIONS = {
+    "check_in": "What date would you like to arrive?",
+    "nights": "How many nights will you stay?",
+    "guests": "How many guests will there be?",
+    "room_type": "Which room would you like?",
+    "name": "May I have your name for the reservation?",
+    "phone": "What phone number should we use for the reservation?",
+}
 MAX_SMALL_TALK_WORDS = 25
 
 #: Asks the language model for one short sentence; None when it has nothing usable.
@@ -156,6 +165,16 @@ class HotelAgent:
 
     def greeting(self, template: str) -> str:
         return template.format(hotel=self.hotel.name)
+
+    def fixed_sentences(self) -> list[str]:
+        """What the flows say in the same words on every call (the questions, the fallback),
+        for the voice to render once at start-up."""
+        return [
+            NOT_HEARD, FALLBACK, ANYTHING_ELSE, f"You're welcome! {ANYTHING_ELSE}",
+            "Hello! How can I help you today?", f"Thank you for calling {self.hotel.name}. Goodbye!",
+            *_QUESTIONS.values(), "Of course. When would be a good time to call you back?",
+            "Of course. What is your confirmation code? Please read it one character at a time.",
+        ]  # fmt: skip
 
     def state(self, session: Session) -> DialogueState:
         return self._states.setdefault(session.id, DialogueState())
@@ -333,14 +352,7 @@ class HotelAgent:
         booking = state.booking
         if booking is None:
             return ""
-        return {
-            "check_in": "What date would you like to arrive?",
-            "nights": "How many nights will you stay?",
-            "guests": "How many guests will there be?",
-            "room_type": "Which room would you like?",
-            "name": "May I have your name for the reservation?",
-            "phone": "What phone number should we use for the reservation?",
-        }.get(booking.missing() or "", "")
+        return _QUESTIONS.get(booking.missing() or "", "")
 
     async def _continue_booking(self, session: Session, state: DialogueState) -> Reply:
         booking = state.booking

@@ -53,6 +53,10 @@ _NOT_SPEECH = re.compile(
     re.IGNORECASE,
 )
 APOLOGY = "I'm sorry, I'm having a technical problem. Let me have the front desk call you back."
+STILL_THERE = "Are you still there?"
+SILENCE_GOODBYE = "I haven't heard anything for a while, so I'll end the call. Goodbye!"
+#: What the loop itself says, the same words on every call: rendered once at start-up.
+FIXED_PROMPTS = (APOLOGY, STILL_THERE, SILENCE_GOODBYE)
 
 
 _UNFINISHED = re.compile(
@@ -436,8 +440,10 @@ class Conversation:
             while queue.qsize() * OUT_FRAME_MS > SYNTHESIS_LEAD_MS:
                 self._room.clear()
                 await self._room.wait()
-            # One chunk per hop to the worker: a barge-in stops after the current one.
-            pieces = await self.engines.tts.run(
+            # One chunk per hop to the worker: a barge-in stops after the current one. Fixed
+            # prompts were rendered at start-up and need no hop at all.
+            rendered = self.engines.rendered.get(chunk)
+            pieces = list(rendered) if rendered is not None else await self.engines.tts.run(
                 lambda model, text: list(model.synthesize(text)), chunk
             )
             if index == 0 and pieces:
@@ -486,12 +492,10 @@ class Conversation:
             self._background(self._goodbye_after_silence())
         elif quiet_s >= self._dialogue.silence_prompt_s and not self._prompted_silence:
             self._prompted_silence = True
-            self._background(self._say_unprompted("Are you still there?"))
+            self._background(self._say_unprompted(STILL_THERE))
 
     async def _goodbye_after_silence(self) -> None:
-        await self._say_unprompted(
-            "I haven't heard anything for a while, so I'll end the call. Goodbye!"
-        )
+        await self._say_unprompted(SILENCE_GOODBYE)
         await self._finish(CallStatus.ABANDONED)
 
     async def _fail(self, code: str) -> None:
