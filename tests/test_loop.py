@@ -25,9 +25,8 @@ from appliance.config import Config, RecordingSettings, default_config
 from appliance.dialogue.exchange import CollectingSink, exchange, feed_realtime, frames_of
 from appliance.dialogue.loop import Conversation, TurnResult
 from appliance.engines import Engines, load_model
-from appliance.service import prepare_agent
 from appliance.hotel.dates import parse_date
-from appliance.service import close_state, open_state
+from appliance.service import close_state, open_state, prepare_agent
 from appliance.sessions import CallStatus, Session
 from appliance.store import calls
 
