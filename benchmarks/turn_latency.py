@@ -27,7 +27,7 @@ from appliance.audio.frames import AudioFrame, concat
 from appliance.config import INSTALL_ROOT, default_config
 from appliance.dialogue.exchange import exchange
 from appliance.engines import build_engines
-from appliance.service import close_state, open_state
+from appliance.service import close_state, open_state, prepare_agent
 
 PHONE_HZ = 8000
 QUESTIONS = [
@@ -73,6 +73,7 @@ async def main(rounds: int) -> None:
         engines = build_engines(config)
         state = await open_state(config, engines)
         await engines.start()
+        await prepare_agent(config, state.agent, engines)  # as serve does once the models load
         utterances: list[tuple[str, AudioFrame]] = []
         for text in QUESTIONS:
             spoken = concat(await engines.tts.run(lambda model, t: list(model.synthesize(t)), text))

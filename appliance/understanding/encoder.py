@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import load_file
+from threadpoolctl import threadpool_limits
 from tokenizers import Tokenizer
 
 from appliance.errors import ModelError
@@ -40,6 +41,10 @@ class MiniLmEncoder:
                 "encoder-load-failed",
                 f"{model_dir}: expected a BERT encoder with gelu, got {config.get('model_type')!r}",
             )
+        # One BLAS thread: the encoder's products are small, and with whisper, Piper and
+        # llama.cpp busy on the same 2 cores, OpenBLAS's waiting threads made a 7 ms pass take
+        # up to 700 ms (p95). numpy does nothing else here that needs more.
+        threadpool_limits(1, user_api="blas")
         tokenizer.enable_truncation(MAX_TOKENS)
         tokenizer.no_padding()
         self._tokenizer = tokenizer
