@@ -124,10 +124,11 @@ async def prepare_agent(config: Config, agent: Agent, engines: Engines) -> None:
     if not isinstance(agent, HotelAgent):
         return
     await agent.understander.prepare()
-    rendered = await engines.render_prompts(
-        [agent.greeting(config.dialogue.greeting), *FIXED_PROMPTS, *agent.fixed_sentences()]
-    )
-    _LOGGER.info("rendered %d pieces of fixed prompts ahead of the first call", rendered)
+    if engines.tts.status().loaded:  # `appliance chat` speaks no audio and loads no voice
+        rendered = await engines.render_prompts(
+            [agent.greeting(config.dialogue.greeting), *FIXED_PROMPTS, *agent.fixed_sentences()]
+        )
+        _LOGGER.info("rendered %d pieces of fixed prompts ahead of the first call", rendered)
     if config.dialogue.small_talk_with_llm:
         phraser = llm_phraser(engines)
         if await small_talk_gate(phraser, agent.hotel.name):
