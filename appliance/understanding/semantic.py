@@ -100,7 +100,6 @@ _HOUSEKEEPING = re.compile(
 )
 _LEAVING = re.compile(r"\b(out|leave|leaving|vacate|depart\w*|clear out|hand (?:back|in)|last day|after the usual)\b")
 _ARRIVING = re.compile(r"\b(into|get in|arriv\w*|receive|ready|first day|get the room|keys? on arrival)\b")
-_SLOT_KINDS = ("book", "slots", "change", "affirm", "deny", "unclear")
 #: Context slots that mean a bare answer is a booking detail.
 _BOOKING_SLOTS = ("check_in", "nights", "guests", "room_type", "name", "phone")
 
@@ -302,9 +301,7 @@ class SemanticUnderstander:
             return [c.Deny(), c.Goodbye()] if closing else [c.Deny()]
         if context.expecting in _BOOKING_SLOTS and given and words <= (20 if slots.phone else 8):
             expected = context.expecting
-            heard = {"check_in": "check_in", "nights": "nights", "guests": "guests",
-                     "room_type": "room_type", "name": "name", "phone": "phone"}[expected]  # fmt: skip
-            answered = heard in given or (expected == "phone" and slots.use_caller_number)
+            answered = expected in given or (expected == "phone" and slots.use_caller_number)
             if answered and not is_question(said):
                 return [slots]
             if context.in_booking and words <= 6 and not is_question(said):
