@@ -53,10 +53,17 @@ calls_app = typer.Typer(
     help="Recorded calls: list, show, export, purge, erase.", no_args_is_help=True
 )
 reservations_app = typer.Typer(help="The hotel's reservations.", no_args_is_help=True)
+analytics_app = typer.Typer(help="What the hotel learns from its calls.", no_args_is_help=True)
+sync_app = typer.Typer(
+    help="Analytics sent to the hotel group's cloud (off unless [sync] enabled).",
+    no_args_is_help=True,
+)
 app.add_typer(models_app, name="models")
 app.add_typer(config_app, name="config")
 app.add_typer(calls_app, name="calls")
 app.add_typer(reservations_app, name="reservations")
+app.add_typer(analytics_app, name="analytics")
+app.add_typer(sync_app, name="sync")
 
 out = Console()
 err = Console(stderr=True)
@@ -563,6 +570,64 @@ def reservations_list(as_json: JsonOption = False, config: ConfigOption = None) 
         _add_row(table, row["code"], row.get("room_name", row["room_type"]), row["check_in"], row["check_out"],
                  row["guests"], row["guest_name"], row.get("phone") or "-", row["total"], row["status"])  # fmt: skip
     out.print(table)
+
+
+SUMMARY_FORMATS = ("table", "json", "csv")
+
+
+@analytics_app.command("summary")
+def analytics_summary(
+    since: Annotated[
+        str | None, typer.Option(help="Calls since: 7d, 12h, 30m or an ISO date [default: all]")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Calls before: an ISO date or 7d, ... [default: now]")
+    ] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv")] = "table",
+    config: ConfigOption = None,
+) -> None:
+    """The hotel's KPIs: calls, outcomes, containment, transfers, bookings, handle time,
+    after-hours volume, latency per stage, sentiment."""
+    from appliance.analytics.kpis import Period, kpi_rows
+    from appliance.analytics.reports import read_summary
+
+    if format not in SUMMARY_FORMATS:
+        raise typer.BadParameter(
+            f"{format!r} is not a format: use one of {', '.join(SUMMARY_FORMATS)}",
+            param_hint="--format",
+        )
+    start, end = _parse_since(since), _parse_since(until)
+    if start is not None and end is not None and start >= end:
+        raise typer.BadParameter(f"--since {since} is not before --until {until}")
+    settings = _config(config)
+    data, where = _records_call(lambda: read_summary(settings, Period.since(start, end)))
+    if format == "json":
+        print(json.dumps(data, indent=2))
+        return
+    rows = kpi_rows(data)
+    if format == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["metric", "value"])
+        for name, value in rows:
+            writer.writerow([name, "" if value is None else value])
+        return
+    out.print(f"[dim]{escape(where)}[/]", highlight=False)
+    table = Table(title=f"calls from {data['period_start'][:16]} to {data['period_end'][:16]}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in rows[2:]:
+        _add_row(table, name.replace("_", " "), _shown(name, value))
+    out.print(table)
+
+
+def _shown(name: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if name.endswith(("_rate", "_conversion")):
+        return f"{value * 100:.1f}%"
+    return str(value)
 
 
 @app.command("call")

@@ -9,9 +9,11 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import tomllib
 import types
 import typing
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,6 +221,100 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True)
+class AnalyticsSettings:
+    """What the hotel learns from its calls: KPIs, live sentiment, /metrics, the dashboard."""
+
+    #: The hotel's time zone (IANA name): hours of the day, dates and after-hours are local.
+    timezone: str = "UTC"
+    #: Calls outside these hours (local, "HH:MM") count as after-hours.
+    business_opens: str = "08:00"
+    business_closes: str = "20:00"
+    #: "vader": a lexicon-based score per caller turn, computed locally. "off": none.
+    sentiment: Literal["vader", "off"] = "vader"
+    #: Offer a human (and flag the call) when the caller's mood keeps falling or they ask
+    #: the same thing twice.
+    escalation: bool = True
+    #: Falling: over this many latest caller turns, each lower than the one before...
+    escalation_turns: int = _bounded(3, 2, 10)
+    #: ...by this much in all, ending at or below ``escalation_below``.
+    escalation_drop: float = _bounded(0.3, 0.0, 2.0)
+    escalation_below: float = _bounded(-0.2, -1.0, 1.0)
+    #: The same question asked twice (the same fact, or the same words) also offers a human.
+    escalation_on_repeat: bool = True
+    #: Who may read /metrics: "local" (loopback and private networks, no token) or "token"
+    #: (Authorization: Bearer with metrics_token, or the admin token).
+    metrics_access: Literal["local", "token"] = "local"
+    metrics_token: str = _secret()
+
+    def problems(self) -> list[str]:
+        found = []
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            found.append(f"[analytics] timezone: unknown time zone {self.timezone!r} (e.g. Europe/Lisbon)")
+        for key in ("business_opens", "business_closes"):
+            if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", getattr(self, key)):
+                found.append(f"[analytics] {key}: expected a 24-hour time HH:MM, got {getattr(self, key)!r}")
+        return found
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """Analytics sent to the hotel group's cloud on a schedule. Off unless turned on."""
+
+    enabled: bool = False
+    destination: Literal["s3", "https"] = "s3"
+    #: Names this hotel in the synced data (the property=<id> partition).
+    property_id: str = ""
+    #: "every 60m" (also s, h) or a five-field cron expression in UTC ("15 * * * *").
+    schedule: str = "every 60m"
+    #: Hours are sent once they ended this long ago, so calls still running are counted.
+    settle_minutes: int = _bounded(60, 0, 1440)
+    #: Opt-ins beyond the hourly aggregates: one row per call (the caller as a salted hash)...
+    include_calls: bool = False
+    #: ...with its transcript, card numbers and phone numbers removed.
+    include_transcripts: bool = False
+    caller_hash_salt: str = _secret()
+    s3_bucket: str = ""
+    s3_prefix: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    aws_access_key_id: str = _secret()
+    aws_secret_access_key: str = _secret()
+    https_url: str = ""
+    https_token: str = _secret()
+    https_format: Literal["json", "parquet"] = "json"
+    timeout_s: float = _bounded(30.0, 1.0, 600.0)
+    #: After a failure the next try waits retry_base_s, doubling up to retry_max_s.
+    retry_base_s: float = _bounded(60.0, 0.0, 86400.0)
+    retry_max_s: float = _bounded(3600.0, 0.0, 86400.0)
+
+    def problems(self) -> list[str]:
+        from appliance.analytics.schedule import parse_schedule
+
+        found = []
+        try:
+            parse_schedule(self.schedule)
+        except ValueError as err:
+            found.append(f"[sync] schedule: {err}")
+        if not self.enabled:
+            return found
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", self.property_id):
+            found.append(
+                f"[sync] property_id: needed when sync is on: 1-64 letters, digits, . _ -; got {self.property_id!r}"
+            )
+        if self.destination == "s3" and not self.s3_bucket:
+            found.append("[sync] s3_bucket: needed when destination is s3")
+        if self.destination == "https" and not self.https_url.startswith(("https://", "http://")):
+            found.append(f"[sync] https_url: needed when destination is https, got {self.https_url!r}")
+        if self.include_transcripts and not self.include_calls:
+            found.append("[sync] include_transcripts needs include_calls = true")
+        if self.include_calls and not self.caller_hash_salt:
+            found.append("[sync] caller_hash_salt: needed with include_calls (APPLIANCE_SYNC_SALT)")
+        return found
+
+
+@dataclass(frozen=True)
 class CompatSettings:
     """Settings of the hotel's earlier cloud voice module, accepted so old env files still load."""
 
@@ -244,6 +340,8 @@ class Config:
     twilio: TwilioSettings = TwilioSettings()
     departments: DepartmentSettings = DepartmentSettings()
     logging: LoggingSettings = LoggingSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
+    sync: SyncSettings = SyncSettings()
     compat: CompatSettings = CompatSettings()
     #: Where the settings came from, for messages: the TOML path and the env files read.
     sources: tuple[str, ...] = ()
@@ -329,6 +427,12 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "TWILIO_API_BASE_URL": ("twilio", "api_base_url"),
     "PUBLIC_BASE_URL": ("twilio", "public_base_url"),
     "APPLIANCE_MAX_CALLS": ("twilio", "max_concurrent_calls"),
+    "APPLIANCE_METRICS_TOKEN": ("analytics", "metrics_token"),
+    "APPLIANCE_SYNC_ENABLED": ("sync", "enabled"),
+    "APPLIANCE_SYNC_HTTPS_TOKEN": ("sync", "https_token"),
+    "APPLIANCE_SYNC_SALT": ("sync", "caller_hash_salt"),
+    "APPLIANCE_SYNC_AWS_ACCESS_KEY_ID": ("sync", "aws_access_key_id"),
+    "APPLIANCE_SYNC_AWS_SECRET_ACCESS_KEY": ("sync", "aws_secret_access_key"),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -418,6 +522,11 @@ def load_config(
         raise ConfigError("config-invalid", "invalid configuration:\n  " + "\n  ".join(problems))
 
     built = {name: _section_class(name)(**values) for name, values in sections.items()}
+    for section in built.values():
+        checks = getattr(section, "problems", None)
+        problems += checks() if checks is not None else []
+    if problems:
+        raise ConfigError("config-invalid", "invalid configuration:\n  " + "\n  ".join(problems))
     config = Config(**built, sources=tuple(sources))
     return _resolve_paths(config)
 

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from aiohttp import web
 
+from appliance.analytics.sentiment import EscalationPolicy, SentimentScorer, build_scorer
 from appliance.appstate import ServerState
 from appliance.channels.twilio.rest import TwilioRest
 from appliance.channels.twilio.webhooks import TwilioChannel
@@ -62,7 +63,8 @@ async def open_state(config: Config, engines: Engines) -> ServerState:
     recordings = open_recordings(config.recording, config.paths.data_dir)
     if recordings is not None:
         await _finish_crashed_recordings(store, recordings)
-    sessions = SessionManager(store, recordings)
+    sentiment = build_scorer(config.analytics)
+    sessions = SessionManager(store, recordings, sentiment)
     reservations = LocalReservations(store, hotel)
     rest = TwilioRest(config.twilio)
     twilio_ready = bool(config.twilio.account_sid and config.twilio.auth_token)
@@ -86,7 +88,7 @@ async def open_state(config: Config, engines: Engines) -> ServerState:
         toolbox=toolbox,
         reservations=reservations,
         records=CallRecords(store, storages(recordings, config.paths.data_dir)),
-        agent=build_agent(config, hotel, toolbox, engines),
+        agent=build_agent(config, hotel, toolbox, engines, sentiment),
         twilio=TwilioChannel(config, rest),
     )
 
@@ -114,8 +116,20 @@ def build_understander(
     return semantic
 
 
-def build_agent(config: Config, hotel: Hotel, toolbox: Toolbox, engines: Engines) -> HotelAgent:
-    return HotelAgent(hotel, toolbox, build_understander(config, hotel, engines))
+def build_agent(
+    config: Config,
+    hotel: Hotel,
+    toolbox: Toolbox,
+    engines: Engines,
+    sentiment: SentimentScorer | None = None,
+) -> HotelAgent:
+    return HotelAgent(
+        hotel,
+        toolbox,
+        build_understander(config, hotel, engines),
+        sentiment=sentiment,
+        escalation=EscalationPolicy.from_settings(config.analytics),
+    )
 
 
 async def prepare_agent(config: Config, agent: Agent, engines: Engines) -> None:

@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol
 
 import duckdb
 
+from appliance.analytics.sentiment import TURN_METRIC, SentimentScorer
 from appliance.audio.frames import AudioFrame
 from appliance.audio.recording import AGENT, CALLER, CallRecorder
 from appliance.errors import ApplianceError, StoreError
@@ -156,6 +157,10 @@ class Session:
     recorder: CallRecorder | None = field(default=None, repr=False)
     recording_url: str | None = None
     origin: Origin = "local"
+    #: Scores each caller turn (voice_analytics caller_sentiment); None scores nothing.
+    sentiment: SentimentScorer | None = field(default=None, repr=False)
+    #: Why the call was flagged for a person to look at, if it was.
+    flag_reason: str | None = None
     #: When the session last had a turn (monotonic seconds): idle API sessions expire.
     last_active: float = field(default_factory=time.monotonic, repr=False)
     _started_monotonic: float = field(default_factory=time.monotonic, repr=False)
@@ -206,6 +211,9 @@ class Session:
         )
         self.messages.append(message)
         self.last_active = time.monotonic()
+        if role == "user" and self.sentiment is not None and kept.strip():
+            # The words as kept: a removed card number is no part of the mood.
+            self.add_metric(TURN_METRIC, self.sentiment.score(kept))
         self.store.submit(
             calls.insert_turn,
             self.id, message.turn_number, message.role, message.content,
@@ -279,6 +287,13 @@ class Session:
             what=f"metric {name}",
         )
 
+    def flag(self, reason: str) -> None:
+        """Mark the call for a person to look at (the first reason stays)."""
+        if self.flag_reason is not None:
+            return
+        self.flag_reason = reason
+        self.store.submit(calls.update_call, self.id, {"flag_reason": reason}, what="call flag")
+
     def record_tool(self, run: ToolRun) -> None:
         self.tools.append(run)
         self.store.submit(
@@ -311,6 +326,7 @@ class Session:
             "turns": len(self.messages),
             "tools_executed": [t.name for t in self.tools],
             "reservation_id": self.reservation_id,
+            "flag_reason": self.flag_reason,
             "metrics": self.metrics,
         }
         if with_messages:
@@ -326,7 +342,12 @@ class Session:
 class SessionManager:
     """Creates, finds and ends sessions; the single owner of the live-session table."""
 
-    def __init__(self, store: Store | None = None, recordings: Recordings | None = None) -> None:
+    def __init__(
+        self,
+        store: Store | None = None,
+        recordings: Recordings | None = None,
+        sentiment: SentimentScorer | None = None,
+    ) -> None:
         self._open_store = store is None
         if store is None:
             # As the earlier module allowed: no store given, sessions live in memory only.
@@ -337,6 +358,7 @@ class SessionManager:
             store = Store(Path(":memory:"))
         self.store = store
         self.recordings = recordings
+        self.sentiment = sentiment
         self._sessions: dict[str, Session] = {}
         #: False once the server is stopping: new calls are turned away.
         self.accepting = True
@@ -420,6 +442,7 @@ class SessionManager:
             store=self.store,
             control=control or NoCallControl(channel),
             origin=origin,
+            sentiment=self.sentiment,
         )
         try:
             await self.store.write(

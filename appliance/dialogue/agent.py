@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
+from appliance.analytics.sentiment import EscalationPolicy, MoodWatch, SentimentScorer
 from appliance.engines import Engines
 from appliance.errors import LlmError, ModelError
 from appliance.hotel.model import Hotel
@@ -33,6 +34,11 @@ FALLBACK = (
     "or put you through to the front desk."
 )
 NOT_HEARD = "Sorry, I didn't hear anything. How can I help you?"
+#: Said when the caller's mood keeps falling or they ask the same thing twice.
+OFFER_PERSON = (
+    "I'm sorry this is taking a while. Would you like me to put you through to someone at the "
+    "front desk?"
+)
 #: The booking flow's question for each missing detail.
 _QUESTIONS = {
     "check_in": "What date would you like to arrive?",
@@ -110,6 +116,10 @@ class DialogueState:
     #: A callback being arranged: the time and number heard so far.
     callback: Callback | None = None
     history: list[ChatMessage] = field(default_factory=list)
+    #: The caller's mood and questions so far, when escalation is on.
+    mood: MoodWatch | None = None
+    #: Why a person should be offered, waiting for a turn that leaves no question open.
+    offer_person: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,12 +165,16 @@ class HotelAgent:
         understander: Understander,
         phraser: Phraser | None = None,
         today: Callable[[], date] = date.today,
+        sentiment: SentimentScorer | None = None,
+        escalation: EscalationPolicy | None = None,
     ) -> None:
         self.hotel = hotel
         self.toolbox = toolbox
         self.understander = understander
         self.phraser = phraser
         self.today = today
+        self.sentiment = sentiment
+        self.escalation = escalation
         self._states: dict[str, DialogueState] = {}
 
     def greeting(self, template: str) -> str:
@@ -172,7 +186,7 @@ class HotelAgent:
         return [
             NOT_HEARD, FALLBACK, ANYTHING_ELSE, f"You're welcome! {ANYTHING_ELSE}",
             "Hello! How can I help you today?", f"Thank you for calling {self.hotel.name}. Goodbye!",
-            *_QUESTIONS.values(), "Of course. When would be a good time to call you back?",
+            *_QUESTIONS.values(), "Of course. When would be a good time to call you back?", OFFER_PERSON,
             "Of course. What is your confirmation code? Please read it one character at a time.",
         ]  # fmt: skip
 
@@ -197,9 +211,9 @@ class HotelAgent:
         commands = await self.understander.understand(said, self.context(state))
         understood_ms = (time.perf_counter() - started) * 1000
         _LOGGER.debug("commands: %s", ", ".join(c.label(x) for x in commands) or "(none)")
-        reply = replace(
-            await self.act(session, state, Heard(tuple(commands))), understand_ms=understood_ms
-        )
+        heard = Heard(tuple(commands))
+        reply = replace(await self.act(session, state, heard), understand_ms=understood_ms)
+        reply = self._watch_mood(session, state, said, heard, reply)
         if reply.text:
             state.last_reply = reply.text
         state.history = [
@@ -208,6 +222,29 @@ class HotelAgent:
             ChatMessage("assistant", reply.text),
         ]
         return reply
+
+    def _watch_mood(
+        self, session: Session, state: DialogueState, said: str, heard: Heard, reply: Reply
+    ) -> Reply:
+        """Offer a person when the caller's mood keeps falling or they ask the same thing
+        twice; the call is flagged at once, the offer waits for a turn with no question open."""
+        if self.escalation is None:
+            return reply
+        watch = state.mood = state.mood or MoodWatch(self.escalation)
+        score = self.sentiment.score(said) if self.sentiment is not None else None
+        unclear = heard.first(c.Unclear)
+        question = said.strip().endswith("?") or bool(heard.facts) or bool(unclear and unclear.question)
+        if not heard.has(c.Repeat) and (reason := watch.hear(
+            said, score, [f.topic for f in heard.facts], question
+        )):  # fmt: skip
+            session.flag(reason)
+            state.offer_person = reason
+        if state.offer_person is None or reply.end_call or state.pending is not None:
+            return reply
+        _LOGGER.info("offering a person: %s", state.offer_person, extra={"session_id": session.id})
+        state.offer_person = None
+        state.pending = "handoff"
+        return replace(reply, text=f"{reply.text} {OFFER_PERSON}".strip())
 
     async def _tool(self, name: str, **args: Any) -> dict[str, Any]:
         return await self.toolbox.execute(name, **{k: v for k, v in args.items() if v is not None})
@@ -304,7 +341,13 @@ class HotelAgent:
             if pending == "book_offer":
                 state.booking = state.booking or Booking(room_type=state.offered_room)
                 return await self._book(session, state, heard.slots)
+            if pending == "handoff":
+                return await self._transfer(
+                    session, state, c.Handoff("front_desk", "offered: the caller was struggling")
+                )
         if no and not yes:
+            if pending == "handoff" and (question := self._next_question(state)):
+                return Reply(f"All right. {question}")
             if pending in ("book", "rebook"):
                 state.expecting = "change"
                 state.pending = pending

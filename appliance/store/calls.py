@@ -111,6 +111,7 @@ def update_call(db: Connection, session_id: str, fields: dict[str, Any]) -> None
         "caller_id",
         "status",
         "error_code",
+        "flag_reason",
     }
     unknown = set(fields) - allowed
     if unknown:
@@ -124,12 +125,17 @@ def update_call(db: Connection, session_id: str, fields: dict[str, Any]) -> None
 def finish_call(
     db: Connection, session_id: str, status: str, end_time: datetime, error_code: str | None
 ) -> None:
-    """Close the call row: end time, duration, status, and the transcript from its turns."""
+    """Close the call row: end time, duration, status, the transcript from its turns, and the
+    sentiment as the mean of its caller turns' scores."""
     db.execute(
         """
         UPDATE voice_calls SET
             status = ?, error_code = ?, end_time = ?,
             duration_seconds = epoch(CAST(? AS TIMESTAMPTZ) - start_time),
+            sentiment_score = coalesce(sentiment_score, (
+                SELECT avg(metric_value) FROM voice_analytics a
+                WHERE a.session_id = voice_calls.session_id AND a.metric_name = 'caller_sentiment'
+            )),
             transcription = (
                 SELECT string_agg(role || ': ' || content, chr(10) ORDER BY turn_number)
                 FROM conversation_turns t WHERE t.session_id = voice_calls.session_id
@@ -163,7 +169,7 @@ def mark_interrupted(db: Connection) -> list[str]:
 CALL_COLUMNS = (
     "session_id, channel, caller_id, direction, language, start_time, end_time, duration_seconds,"
     " status, error_code, recording_url, transcription, sentiment_score, tools_executed, lead_id,"
-    " reservation_id"
+    " reservation_id, flag_reason"
 )
 
 

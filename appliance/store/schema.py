@@ -115,6 +115,50 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """,
         ],
     ),
+    (
+        3,
+        "flagged calls, cloud sync batches, the recordings access log",
+        [
+            # Why a call was flagged for a person to look at (the caller's mood fell, or they
+            # asked the same thing twice); NULL when it was not.
+            "ALTER TABLE voice_calls ADD COLUMN flag_reason VARCHAR",
+            """
+            CREATE TABLE sync_batches (
+                destination   VARCHAR NOT NULL,
+                batch_key     VARCHAR NOT NULL,
+                period_start  TIMESTAMPTZ NOT NULL,
+                period_end    TIMESTAMPTZ NOT NULL,
+                status        VARCHAR NOT NULL,
+                rows          INTEGER,
+                attempts      INTEGER NOT NULL DEFAULT 0,
+                last_error    VARCHAR,
+                created_at    TIMESTAMPTZ NOT NULL,
+                sent_at       TIMESTAMPTZ,
+                PRIMARY KEY (destination, batch_key)
+            )
+            """,
+            """
+            CREATE TABLE sync_state (
+                destination      VARCHAR PRIMARY KEY,
+                watermark        TIMESTAMPTZ NOT NULL,
+                last_success_at  TIMESTAMPTZ,
+                last_attempt_at  TIMESTAMPTZ,
+                last_error       VARCHAR,
+                failures         INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at  TIMESTAMPTZ
+            )
+            """,
+            """
+            CREATE TABLE access_log (
+                accessed_at TIMESTAMPTZ NOT NULL,
+                who         VARCHAR NOT NULL,
+                action      VARCHAR NOT NULL,
+                session_id  VARCHAR,
+                remote      VARCHAR
+            )
+            """,
+        ],
+    ),
 ]
 
 

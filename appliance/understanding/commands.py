@@ -19,7 +19,7 @@ Expecting = Literal[
     "anything_else", "change", "department",
 ]  # fmt: skip
 #: A yes/no question the agent asked: book, rebook, cancel, callback, book_offer, lookup.
-Pending = Literal["book", "rebook", "cancel", "callback", "book_offer", "lookup"]
+Pending = Literal["book", "rebook", "cancel", "callback", "book_offer", "lookup", "handoff"]
 
 
 @dataclass(frozen=True)
