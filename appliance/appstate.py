@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 
-from appliance.config import ServerSettings
+from appliance.analytics.sync import SyncRunner
+from appliance.config import AnalyticsSettings, ServerSettings
 from appliance.dialogue.agent import Agent
 from appliance.engines import Engines
 from appliance.hotel.reservations import PropertySystem
@@ -38,6 +39,8 @@ class ServerState:
     records: CallRecords
     agent: Agent
     twilio: TwilioChannel
+    analytics: AnalyticsSettings
+    sync: SyncRunner
     phase: Phase = "loading"
     started_monotonic: float = field(default_factory=time.monotonic)
 

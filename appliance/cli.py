@@ -630,6 +630,64 @@ def _shown(name: str, value: Any) -> str:
     return str(value)
 
 
+@sync_app.command("now")
+def sync_now_command(as_json: JsonOption = False, config: ConfigOption = None) -> None:
+    """Plan what has settled and deliver every pending batch now, backoff or not."""
+    from appliance.analytics.reports import sync_now
+    from appliance.errors import SyncError
+
+    settings = _config(config)
+    try:
+        data, where = _records_call(lambda: sync_now(settings))
+    except SyncError as error:
+        _fail(error, EXIT_CHECK_FAILED)
+    report, status = data["report"], data["status"]
+    if as_json:
+        print(json.dumps(data, indent=2))
+    else:
+        out.print(f"[dim]{escape(where)}[/]", highlight=False)
+        out.print(
+            f"sent {report['sent']} batch(es), {report['rows']} row(s) to {escape(status['target'])}; "
+            f"{report['pending']} pending",
+            highlight=False,
+        )
+    if report["error"]:
+        err.print(f"[bold red]error[/] (sync-failed): {escape(report['error'])}", highlight=False)
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@sync_app.command("status")
+def sync_status_command(as_json: JsonOption = False, config: ConfigOption = None) -> None:
+    """The last success, what is pending, the last error."""
+    from appliance.analytics.reports import read_sync_status
+
+    settings = _config(config)
+    status, where = _records_call(lambda: read_sync_status(settings))
+    if as_json:
+        print(json.dumps(status, indent=2))
+        return
+    out.print(f"[dim]{escape(where)}[/]", highlight=False)
+    table = Table(title="cloud sync", show_header=False)
+    table.add_column("key")
+    table.add_column("value", overflow="fold")
+    pending = status["pending"]
+    shown = {
+        "enabled": "yes" if status["enabled"] else "no (nothing leaves the box)",
+        "destination": f"{status['destination']}: {status['target']}",
+        "last success": status["last_success_at"] or "never",
+        "last attempt": status["last_attempt_at"] or "never",
+        "sent up to": status["watermark"] or "-",
+        "pending": f"{len(pending)} batch(es)" + (f", oldest {pending[0]}" if pending else ""),
+        "batches sent": status["sent"],
+        "failures in a row": status["failures"],
+        "next try": status["next_attempt_at"] or "-",
+        "last error": status["last_error"] or "-",
+    }
+    for key, value in shown.items():
+        _add_row(table, key, value)
+    out.print(table)
+
+
 @app.command("call")
 def place_call(
     number: Annotated[str, typer.Argument(help="The guest's number, E.164 (+15551234567)")],

@@ -59,6 +59,10 @@ class ModelHost(Generic[M]):
         self._error: str | None = None
 
     @property
+    def worker(self) -> ModelWorker:
+        return self._worker
+
+    @property
     def model(self) -> M:
         if self._model is None:
             raise ModelError(f"{self.role}-not-loaded", f"the {self.role} model is not loaded yet")

@@ -49,3 +49,7 @@ class ChannelError(ApplianceError):
 
 class ServerError(ApplianceError):
     """The server cannot start or serve."""
+
+
+class SyncError(ApplianceError):
+    """Analytics could not be delivered to the cloud destination."""

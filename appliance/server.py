@@ -13,6 +13,7 @@ from aiohttp import web
 from yarl import URL
 
 from appliance import __version__, api
+from appliance.analytics import web as analytics_web
 from appliance.appstate import STATE, ServerState, json_error
 from appliance.channels.twilio import webhooks
 
@@ -166,5 +167,6 @@ def create_app(state: ServerState) -> web.Application:
     app.router.add_get("/voice/health", health)
     app.router.add_get("/admin/config", admin_config)
     api.add_routes(app)
+    analytics_web.add_routes(app)
     webhooks.add_routes(app, state.twilio)
     return app

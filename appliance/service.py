@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from aiohttp import web
 
 from appliance.analytics.sentiment import EscalationPolicy, SentimentScorer, build_scorer
+from appliance.analytics.sync import SyncRunner, sync_loop
 from appliance.appstate import ServerState
 from appliance.channels.twilio.rest import TwilioRest
 from appliance.channels.twilio.webhooks import TwilioChannel
@@ -90,6 +91,8 @@ async def open_state(config: Config, engines: Engines) -> ServerState:
         records=CallRecords(store, storages(recordings, config.paths.data_dir)),
         agent=build_agent(config, hotel, toolbox, engines, sentiment),
         twilio=TwilioChannel(config, rest),
+        analytics=config.analytics,
+        sync=SyncRunner(config.sync, config.analytics, store),
     )
 
 
@@ -230,6 +233,8 @@ async def serve(config: Config) -> None:
         background.append(
             asyncio.create_task(retention_loop(state.records, config.retention.call_days))
         )
+    if config.sync.enabled:
+        background.append(asyncio.create_task(sync_loop(state.sync), name="cloud-sync"))
 
     try:
         loading = asyncio.create_task(engines.start())

@@ -3,6 +3,7 @@ one holds the database, or on the file directly when none does (as `appliance ca
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.error
 import urllib.parse
@@ -11,8 +12,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from appliance.analytics.kpis import Period, summary
+from appliance.analytics.sync import FileDatabase, SyncRunner
 from appliance.config import Config
-from appliance.errors import StoreError
+from appliance.errors import StoreError, SyncError
 from appliance.store.access import jsonable, running_appliance, server_url
 from appliance.store.database import Connection, connect
 from appliance.store.schema import migrate
@@ -71,3 +73,44 @@ def read_summary(config: Config, period: Period) -> tuple[dict[str, Any], str]:
         return dict(data), f"via the running server at {base}"
     data = on_file(config, lambda db: summary(db, config.analytics, period).to_dict())
     return plain(data), f"from {config.paths.database_file} (no appliance server is running)"
+
+
+def _on_file_async(config: Config, work: Callable[[SyncRunner], Any]) -> Any:
+    """Run ``work(runner)`` against the database file with a connection of this process."""
+    db = connect(config.paths.database_file)
+    try:
+        migrate(db)
+        runner = SyncRunner(config.sync, config.analytics, FileDatabase(db))
+        return asyncio.run(work(runner))
+    finally:
+        db.close()
+
+
+def read_sync_status(config: Config) -> tuple[dict[str, Any], str]:
+    base = server_url(config)
+    if running_appliance(base) is not None:
+        data = server_json(base, config.server.admin_token, "GET", "/admin/sync/status")
+        return dict(data), f"via the running server at {base}"
+
+    async def status(runner: SyncRunner) -> dict[str, Any]:
+        return (await runner.status()).to_dict()
+
+    where = f"from {config.paths.database_file} (no appliance server is running)"
+    return _on_file_async(config, status), where
+
+
+def sync_now(config: Config) -> tuple[dict[str, Any], str]:
+    """One sync run: by the running server, or here on the file. Raises SyncError when off."""
+    if not config.sync.enabled:
+        raise SyncError("sync-off", "sync is off ([sync] enabled = false): nothing leaves the box")
+    base = server_url(config)
+    if running_appliance(base) is not None:
+        data = server_json(base, config.server.admin_token, "POST", "/admin/sync/now")
+        return dict(data), f"by the running server at {base}"
+
+    async def run(runner: SyncRunner) -> dict[str, Any]:
+        report = await runner.run()
+        return {"report": report.to_dict(), "status": (await runner.status()).to_dict()}
+
+    where = f"on {config.paths.database_file} (no appliance server is running)"
+    return _on_file_async(config, run), where

@@ -1,0 +1,215 @@
+"""/metrics for Prometheus: calls by channel and outcome, live sessions, per-stage latency
+histograms, the model workers' queues and busy time, errors by code, sync status.
+
+Counts come from the database at each scrape (so they survive restarts and match the KPIs);
+what only the running process knows (live sessions, worker queues) comes from it."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from appliance.analytics.kpis import STAGES, call_facts_sql
+from appliance.config import AnalyticsSettings
+from appliance.store.database import Connection
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+#: Upper bounds of the latency buckets, in seconds.
+BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+
+
+@dataclass(frozen=True)
+class StageHistogram:
+    stage: str
+    #: Cumulative counts at each bound of BUCKETS_S.
+    cumulative: tuple[int, ...]
+    count: int
+    sum_s: float
+
+
+@dataclass(frozen=True)
+class WorkerLoad:
+    role: str
+    queued: int
+    busy_s: float
+    calls: int
+
+
+@dataclass(frozen=True)
+class SyncGauge:
+    destination: str
+    enabled: bool
+    pending_batches: int
+    failures: int
+    last_success_unix: float | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the database says at one scrape."""
+
+    calls: tuple[tuple[str, str, int], ...]  # channel, outcome, ended calls
+    errors: tuple[tuple[str, int], ...]  # error code, calls
+    stages: tuple[StageHistogram, ...]
+    flagged: int
+
+
+def read_snapshot(db: Connection, settings: AnalyticsSettings) -> Snapshot:
+    facts = call_facts_sql(settings)
+    everything = ["1970-01-01T00:00:00+00:00", "9999-12-31T00:00:00+00:00"]
+    calls = db.execute(
+        f"SELECT channel, outcome, count(*) FROM ({facts}) WHERE outcome <> 'active'"
+        " GROUP BY ALL ORDER BY ALL",
+        everything,
+    ).fetchall()
+    errors = db.execute(
+        "SELECT error_code, count(*) FROM voice_calls WHERE error_code IS NOT NULL GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    flagged = db.execute("SELECT count(*) FROM voice_calls WHERE flag_reason IS NOT NULL").fetchone()
+    bounds = ", ".join(
+        f"count(*) FILTER (WHERE metric_value <= {b * 1000})" for b in BUCKETS_S
+    )
+    stages = []
+    for stage, *row in db.execute(
+        f"SELECT metric_name, {bounds}, count(*), sum(metric_value) FROM voice_analytics"
+        " WHERE metric_name IN (SELECT unnest(?::VARCHAR[])) GROUP BY metric_name",
+        [list(STAGES)],
+    ).fetchall():
+        cumulative, count, total_ms = row[: len(BUCKETS_S)], row[-2], row[-1]
+        stages.append(
+            StageHistogram(stage, tuple(int(c) for c in cumulative), int(count), float(total_ms or 0) / 1000)
+        )
+    return Snapshot(
+        calls=tuple((str(c), str(o), int(n)) for c, o, n in calls),
+        errors=tuple((str(e), int(n)) for e, n in errors),
+        stages=tuple(sorted(stages, key=lambda h: STAGES.index(h.stage))),
+        flagged=int(flagged[0]) if flagged else 0,
+    )
+
+
+class _Collector(Collector):
+    def __init__(self, metrics: list[Metric]) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._metrics
+
+
+def render(
+    snapshot: Snapshot,
+    active_by_channel: dict[str, int],
+    workers: Iterable[WorkerLoad],
+    sync: SyncGauge | None,
+) -> bytes:
+    """The Prometheus text exposition of one scrape."""
+    calls = CounterMetricFamily(
+        "appliance_calls", "Ended calls by channel and outcome (calls kept in the database).",
+        labels=["channel", "outcome"],
+    )  # fmt: skip
+    for channel, outcome, count in snapshot.calls:
+        calls.add_metric([channel, outcome], count)
+    active = GaugeMetricFamily(
+        "appliance_active_sessions", "Calls in progress now.", labels=["channel"]
+    )
+    for channel, count in sorted(active_by_channel.items()):
+        active.add_metric([channel], count)
+    errors = CounterMetricFamily(
+        "appliance_call_errors", "Calls that ended with an error, by code.", labels=["code"]
+    )
+    for code, count in snapshot.errors:
+        errors.add_metric([code], count)
+    flagged = GaugeMetricFamily(
+        "appliance_flagged_calls", "Calls flagged for a person to look at (kept in the database)."
+    )
+    flagged.add_metric([], snapshot.flagged)
+    latency = HistogramMetricFamily(
+        "appliance_stage_latency_seconds", "Per-turn latency of each stage of the loop.",
+        labels=["stage"],
+    )  # fmt: skip
+    for histogram in snapshot.stages:
+        buckets: list[tuple[str, float]] = [
+            (repr(bound), float(n)) for bound, n in zip(BUCKETS_S, histogram.cumulative, strict=True)
+        ]
+        buckets.append(("+Inf", float(histogram.count)))
+        latency.add_metric([histogram.stage.removesuffix("_ms")], buckets, histogram.sum_s)
+    queue = GaugeMetricFamily(
+        "appliance_model_queue_depth", "Calls waiting for or running on each model's worker.",
+        labels=["model"],
+    )  # fmt: skip
+    busy = CounterMetricFamily(
+        "appliance_model_busy_seconds", "Time each model's worker has spent running calls.",
+        labels=["model"],
+    )  # fmt: skip
+    for worker in workers:
+        queue.add_metric([worker.role], worker.queued)
+        busy.add_metric([worker.role], worker.busy_s)
+    metrics: list[Metric] = [calls, active, errors, flagged, latency, queue, busy]
+    enabled = GaugeMetricFamily("appliance_sync_enabled", "1 when cloud sync is on.")
+    enabled.add_metric([], 1 if sync is not None and sync.enabled else 0)
+    metrics.append(enabled)
+    if sync is not None:
+        labels = [sync.destination]
+        pending = GaugeMetricFamily(
+            "appliance_sync_pending_batches", "Batches planned and not yet delivered.",
+            labels=["destination"],
+        )  # fmt: skip
+        pending.add_metric(labels, sync.pending_batches)
+        failures = GaugeMetricFamily(
+            "appliance_sync_consecutive_failures", "Failed sync runs since the last success.",
+            labels=["destination"],
+        )  # fmt: skip
+        failures.add_metric(labels, sync.failures)
+        metrics += [pending, failures]
+        if sync.last_success_unix is not None:
+            last = GaugeMetricFamily(
+                "appliance_sync_last_success_timestamp_seconds",
+                "When the last sync run delivered everything (Unix time).",
+                labels=["destination"],
+            )
+            last.add_metric(labels, sync.last_success_unix)
+            metrics.append(last)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Collector(metrics))
+    return generate_latest(registry)
+
+
+def refusal(
+    remote: str | None, authorization: str, settings: AnalyticsSettings, admin_token: str
+) -> str | None:
+    """Why this scrape may not read /metrics; None when it may. A bearer token (the metrics
+    token or the admin token) always works; "local" also lets in loopback and private networks."""
+    scheme, _, given = authorization.partition(" ")
+    tokens = [t for t in (settings.metrics_token, admin_token) if t]
+    if scheme.lower() == "bearer" and given and any(
+        hmac.compare_digest(given.strip().encode(), t.encode()) for t in tokens
+    ):
+        return None
+    if settings.metrics_access == "token":
+        if not tokens:
+            return "[analytics] metrics_access is token but no APPLIANCE_METRICS_TOKEN is set"
+        return "/metrics needs a token: Authorization: Bearer <metrics token>"
+    if _local(remote):
+        return None
+    return f"/metrics answers the local network only, not {remote or 'an unknown address'}"
+
+
+def _local(remote: str | None) -> bool:
+    if not remote:
+        return False
+    try:
+        address = ipaddress.ip_address(remote.split("%", 1)[0])
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
+

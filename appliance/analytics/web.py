@@ -1,0 +1,107 @@
+"""The analytics endpoints: KPIs and sync for the admin API, /metrics for Prometheus."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from appliance.analytics import metrics
+from appliance.analytics.kpis import Period, summary
+from appliance.appstate import STATE, ServerState, json_error
+from appliance.errors import SyncError
+from appliance.store.access import jsonable
+
+
+def _state(request: web.Request) -> ServerState:
+    return request.app[STATE]
+
+
+def query_time(request: web.Request, name: str) -> datetime | None:
+    """A time in the query string (7d, 12h, 30m or ISO); a 400 naming it otherwise."""
+    from appliance.api import parse_since
+
+    text = request.query.get(name)
+    if not text:
+        return None
+    try:
+        return parse_since(text)
+    except ValueError as err:
+        raise web.HTTPBadRequest(text=f"{name}: {err}") from err
+
+
+def query_period(request: web.Request) -> Period:
+    start, end = query_time(request, "since"), query_time(request, "until")
+    if start is not None and end is not None and start >= end:
+        raise web.HTTPBadRequest(text=f"since ({start.isoformat()}) must be before until ({end.isoformat()})")
+    return Period.since(start, end)
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    import json
+
+    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=jsonable))
+
+
+async def analytics_summary(request: web.Request) -> web.Response:
+    state = _state(request)
+    period = query_period(request)
+    kpis = await state.store.read(summary, state.analytics, period)
+    return _json(kpis.to_dict())
+
+
+async def sync_status(request: web.Request) -> web.Response:
+    state = _state(request)
+    status = await state.sync.status()
+    return _json(status.to_dict())
+
+
+async def sync_now(request: web.Request) -> web.Response:
+    state = _state(request)
+    try:
+        report = await state.sync.run()
+    except SyncError as err:
+        return json_error(409, err.code, err.message)
+    status = await state.sync.status()
+    return _json({"report": report.to_dict(), "status": status.to_dict()})
+
+
+async def prometheus(request: web.Request) -> web.Response:
+    state = _state(request)
+    why = metrics.refusal(
+        request.remote,
+        request.headers.get("Authorization", ""),
+        state.analytics,
+        state.settings.admin_token,
+    )
+    if why is not None:
+        code = 401 if "token" in why else 403
+        return json_error(code, "metrics-refused", why)
+    snapshot = await state.store.read(metrics.read_snapshot, state.analytics)
+    active: dict[str, int] = {}
+    for session in state.sessions.active():
+        active[session.channel] = active.get(session.channel, 0) + 1
+    workers = [
+        metrics.WorkerLoad(host.role, host.worker.queued, host.worker.busy_s, host.calls)
+        for host in state.engines.hosts()
+    ]
+    gauge = None
+    if state.sync.settings.enabled:
+        status = await state.sync.status()
+        gauge = metrics.SyncGauge(
+            status.destination,
+            status.enabled,
+            len(status.pending),
+            status.failures,
+            status.last_success_at.timestamp() if status.last_success_at else None,
+        )
+    body = metrics.render(snapshot, active, workers, gauge)
+    return web.Response(body=body, headers={"Content-Type": metrics.CONTENT_TYPE})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/admin/analytics/summary", analytics_summary)
+    app.router.add_get("/admin/sync/status", sync_status)
+    app.router.add_post("/admin/sync/now", sync_now)
+    app.router.add_get("/metrics", prometheus)

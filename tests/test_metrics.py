@@ -1,0 +1,137 @@
+"""/metrics on a real server on loopback, read back with prometheus-client's own parser and
+checked against the database; who may read it."""
+
+from __future__ import annotations
+
+import dataclasses
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from aiohttp import web
+from analytics_data import fill, week_of_calls
+from conftest import ADMIN_TOKEN, free_port
+from prometheus_client.parser import text_string_to_metric_families
+
+from appliance.analytics.metrics import refusal
+from appliance.appstate import ServerState
+from appliance.config import AnalyticsSettings, Config, ServerSettings
+from appliance.engines import build_engines
+from appliance.server import create_app
+from appliance.service import close_state, open_state
+
+METRICS_TOKEN = "metrics-token-0123456789abcdef"
+
+
+async def serve(state: ServerState) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(create_app(state))
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture()
+async def served(config: Config, request: pytest.FixtureRequest) -> AsyncIterator[tuple[ServerState, str]]:
+    settings = dataclasses.replace(
+        config,
+        server=ServerSettings(admin_token=ADMIN_TOKEN),
+        analytics=AnalyticsSettings(**getattr(request, "param", {})),
+    )
+    fill(settings.paths.database_file, week_of_calls(datetime.now(UTC), seed=3, days=2))
+    engines = build_engines(settings)
+    state = await open_state(settings, engines)
+    runner, base = await serve(state)
+    yield state, base
+    await runner.cleanup()
+    await close_state(state)
+    engines.close()
+
+
+def scrape(url: str, token: str | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return reply.status, reply.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+async def get(url: str, token: str | None = None) -> tuple[int, str]:
+    import asyncio
+
+    return await asyncio.to_thread(scrape, url, token)
+
+
+async def test_metrics_parse_and_match_the_database(served: tuple[ServerState, str]) -> None:
+    state, base = served
+    live = [await state.sessions.create_session(channel=c) for c in ("webrtc", "webrtc", "phone")]
+    status, text = await get(base + "/metrics")
+    assert status == 200, text
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+
+    calls = {
+        (s.labels["channel"], s.labels["outcome"]): s.value
+        for s in families["appliance_calls"].samples if s.name == "appliance_calls_total"
+    }  # fmt: skip
+    by_status = dict(
+        await state.store.read(
+            lambda db: db.execute(
+                "SELECT channel || '/' || status, count(*) FROM voice_calls"
+                " WHERE status <> 'active' GROUP BY ALL"
+            ).fetchall()
+        )
+    )
+    transferred = sum(v for (ch, o), v in calls.items() if o == "transferred")
+    assert transferred == sum(v for k, v in by_status.items() if k.endswith("/transferred"))
+    assert sum(calls.values()) == sum(by_status.values()) > 20
+
+    active = {s.labels["channel"]: s.value for s in families["appliance_active_sessions"].samples}
+    assert active == {"webrtc": 2, "phone": 1}
+
+    v2v = [s for s in families["appliance_stage_latency_seconds"].samples
+           if s.labels.get("stage") == "voice_to_voice"]  # fmt: skip
+    count = next(s.value for s in v2v if s.name.endswith("_count"))
+    under_1s = next(s.value for s in v2v if s.name.endswith("_bucket") and s.labels["le"] == "1.0")
+    expected_count, expected_under = await state.store.read(
+        lambda db: db.execute(
+            "SELECT count(*), count(*) FILTER (WHERE metric_value <= 1000) FROM voice_analytics"
+            " WHERE metric_name = 'voice_to_voice_ms'"
+        ).fetchone()
+    )
+    assert count == expected_count > 0 and under_1s == expected_under
+
+    queue = {s.labels["model"]: s.value for s in families["appliance_model_queue_depth"].samples}
+    assert set(queue) == {"stt", "llm", "tts", "nlu"} and all(v == 0 for v in queue.values())
+    assert "appliance_sync_enabled" in families
+    assert next(iter(families["appliance_sync_enabled"].samples)).value == 0
+    for session in live:
+        await state.sessions.end_session(session.id)
+
+
+@pytest.mark.parametrize("served", [{"metrics_access": "token", "metrics_token": METRICS_TOKEN}],
+                         indirect=True)  # fmt: skip
+async def test_token_mode_needs_a_token(served: tuple[ServerState, str]) -> None:
+    _, base = served
+    assert (await get(base + "/metrics"))[0] == 401
+    assert (await get(base + "/metrics", "wrong-token"))[0] == 401
+    status, text = await get(base + "/metrics", METRICS_TOKEN)
+    assert status == 200 and "appliance_calls_total" in text
+    assert (await get(base + "/metrics", ADMIN_TOKEN))[0] == 200
+
+
+def test_local_mode_answers_the_local_network_only() -> None:
+    local = AnalyticsSettings(metrics_access="local")
+    assert refusal("127.0.0.1", "", local, "") is None
+    assert refusal("10.1.2.3", "", local, "") is None
+    assert refusal("192.168.1.20", "", local, "") is None
+    outside = refusal("8.8.4.4", "", local, "")
+    assert outside is not None and "8.8.4.4" in outside
+    assert refusal("8.8.4.4", f"Bearer {METRICS_TOKEN}",
+                   AnalyticsSettings(metrics_token=METRICS_TOKEN), "") is None  # fmt: skip
+    unset = refusal("127.0.0.1", "", AnalyticsSettings(metrics_access="token"), "")
+    assert unset is not None and "APPLIANCE_METRICS_TOKEN" in unset
