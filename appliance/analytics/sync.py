@@ -373,7 +373,7 @@ def _calls_sql(analytics: AnalyticsSettings, settings: SyncSettings) -> str:
 
 
 def _status(db: Connection, settings: SyncSettings, target: str) -> SyncStatus:
-    destination = settings.destination
+    destination = target
     state = db.execute(
         "SELECT watermark, last_success_at, last_attempt_at, last_error, failures, next_attempt_at"
         " FROM sync_state WHERE destination = ?",
@@ -390,7 +390,7 @@ def _status(db: Connection, settings: SyncSettings, target: str) -> SyncStatus:
     values = state or (None, None, None, None, 0, None)
     return SyncStatus(
         enabled=settings.enabled,
-        destination=destination,
+        destination=settings.destination,
         target=target,
         watermark=values[0],
         last_success_at=values[1],
@@ -450,7 +450,8 @@ class SyncRunner:
             return await self._run()
 
     async def _run(self) -> SyncReport:
-        name = self.settings.destination
+        # The watermark belongs to the place the data goes: a new bucket or URL gets it all.
+        name = self.target
         datasets = ("hourly", "calls") if self.settings.include_calls else ("hourly",)
         settled = _floor_hour(self._now() - timedelta(minutes=self.settings.settle_minutes))
         planned = await self._db.write(_plan, name, self.settings.property_id, datasets, settled)
