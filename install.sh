@@ -62,7 +62,10 @@ note "disk: ${free_mb} MB free"
 # microphone; without it phone and browser calls still work.
 apt_missing=()
 if command -v dpkg >/dev/null 2>&1; then
-  for pkg in libportaudio2; do
+  # --dev: Debian's Chromium, which the browser tests drive (never a downloaded browser).
+  apt_wanted=(libportaudio2)
+  [ "$DEV" = 1 ] && apt_wanted+=(chromium)
+  for pkg in "${apt_wanted[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || apt_missing+=("$pkg")
   done
 fi

@@ -13,6 +13,7 @@ from aiohttp import web
 from yarl import URL
 
 from appliance import __version__, api
+from appliance.analytics import dashboard
 from appliance.analytics import web as analytics_web
 from appliance.appstate import STATE, ServerState, json_error
 from appliance.channels.twilio import webhooks
@@ -20,7 +21,9 @@ from appliance.channels.twilio import webhooks
 _LOGGER = logging.getLogger(__name__)
 
 #: Paths that show or change guest data or the appliance itself: they need the admin token.
-PROTECTED_PREFIXES = ("/admin", "/voice/sessions", "/voice/calls", "/voice/tools")
+PROTECTED_PREFIXES = ("/admin", "/voice/sessions", "/voice/calls", "/voice/tools", "/dashboard")
+#: Pages a browser opens: the admin login (a cookie) stands for the token there.
+BROWSER_PREFIX = "/dashboard"
 #: The shortest admin token accepted on an address other machines can reach.
 MIN_TOKEN_CHARS = 16
 
@@ -114,6 +117,11 @@ async def _require_token(request: web.Request, handler: Handler) -> web.StreamRe
             return json_error(403, "not-from-this-machine", why)
         return await handler(request)
     header = request.headers.get("Authorization", "")
+    if request.path.startswith(BROWSER_PREFIX) and not header:
+        if dashboard.valid_login(request.cookies.get(dashboard.COOKIE), token):
+            return await handler(request)
+        if request.path == BROWSER_PREFIX:
+            raise web.HTTPFound("/login")
     if not header.isascii():
         _refused(request, "an Authorization header that is not ASCII")
         return json_error(400, "bad-authorization", "the Authorization header must be ASCII text")
@@ -168,5 +176,6 @@ def create_app(state: ServerState) -> web.Application:
     app.router.add_get("/admin/config", admin_config)
     api.add_routes(app)
     analytics_web.add_routes(app)
+    dashboard.add_routes(app)
     webhooks.add_routes(app, state.twilio)
     return app

@@ -1,0 +1,252 @@
+"""/dashboard: the hotel's calls at a glance, behind the admin login. The page is static HTML
+and script; its numbers come from /dashboard/data, drawn with Chart.js (vendored, MIT)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import html
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from appliance.analytics.kpis import FACT_TOOL, STAGES, Period, call_facts_sql, summary
+from appliance.appstate import STATE, ServerState, json_error
+from appliance.config import AnalyticsSettings
+from appliance.store.access import jsonable
+from appliance.store.database import Connection
+
+STATIC_DIR = Path(__file__).parent / "static"
+#: The files the page may load, and their types.
+STATIC_FILES = {
+    "chart.umd.min.js": "text/javascript",
+    "chart.js.LICENSE.md": "text/markdown",
+    "dashboard.js": "text/javascript",
+    "dashboard.css": "text/css",
+}
+COOKIE = "appliance_admin"
+#: How long a dashboard login lasts.
+LOGIN_S = 12 * 3600
+#: Sentiment histogram: ten bins from -1.0 to 1.0.
+SENTIMENT_BINS = 10
+
+
+def login_cookie(token: str, expires: int) -> str:
+    mac = hmac.new(token.encode(), f"dashboard:{expires}".encode(), hashlib.sha256).hexdigest()
+    return f"{expires}.{mac}"
+
+
+def valid_login(cookie: str | None, token: str, now: float | None = None) -> bool:
+    """Whether ``cookie`` is a dashboard login made with the current admin token, unexpired."""
+    if not cookie or not token:
+        return False
+    expires_text, _, _ = cookie.partition(".")
+    if not expires_text.isdigit() or int(expires_text) < (now or time.time()):
+        return False
+    return hmac.compare_digest(cookie, login_cookie(token, int(expires_text)))
+
+
+def dashboard_data(db: Connection, settings: AnalyticsSettings, period: Period) -> dict[str, Any]:
+    """Everything the page draws, over calls that started in ``period``."""
+    kpis = summary(db, settings, period)
+    facts = call_facts_sql(settings)
+    bounds = [period.start, period.end]
+    tz = settings.timezone.replace("'", "")
+    per_hour = db.execute(
+        f"SELECT strftime(date_trunc('hour', timezone('{tz}', start_time)), '%Y-%m-%d %H:00'), count(*)"
+        f" FROM ({facts}) GROUP BY 1 ORDER BY 1",
+        bounds,
+    ).fetchall()
+    latency = db.execute(
+        f"SELECT strftime(date_trunc('day', timezone('{tz}', f.start_time)), '%Y-%m-%d'), a.metric_name,"
+        " quantile_cont(a.metric_value, 0.5) FROM voice_analytics a"
+        f" JOIN ({facts}) f USING (session_id) WHERE a.metric_name IN (SELECT unnest(?::VARCHAR[]))"
+        " GROUP BY ALL ORDER BY 1",
+        [*bounds, list(STAGES)],
+    ).fetchall()
+    days = sorted({d for d, _, _ in latency})
+    by_stage: dict[str, dict[str, float]] = {}
+    for day, stage, p50 in latency:
+        by_stage.setdefault(stage, {})[day] = round(float(p50), 1)
+    histogram = [0] * SENTIMENT_BINS
+    for (score,) in db.execute(
+        f"SELECT sentiment FROM ({facts}) WHERE sentiment IS NOT NULL", bounds
+    ).fetchall():
+        histogram[min(SENTIMENT_BINS - 1, int((float(score) + 1) / 2 * SENTIMENT_BINS))] += 1
+    tools = db.execute(
+        "SELECT tool, count(*) FROM tool_executions WHERE timestamp >= ? AND timestamp < ?"
+        " GROUP BY tool ORDER BY count(*) DESC, tool LIMIT 10",
+        bounds,
+    ).fetchall()
+    questions = db.execute(
+        "SELECT json_extract_string(arguments, '$.topic') AS topic, count(*) FROM tool_executions"
+        " WHERE tool = ? AND timestamp >= ? AND timestamp < ? GROUP BY topic"
+        " ORDER BY count(*) DESC, topic LIMIT 10",
+        [FACT_TOOL, *bounds],
+    ).fetchall()
+    recordings = db.execute(
+        "SELECT session_id, channel, start_time, duration_seconds FROM voice_calls"
+        " WHERE recording_url IS NOT NULL AND start_time >= ? AND start_time < ?"
+        " ORDER BY start_time DESC LIMIT 20",
+        bounds,
+    ).fetchall()
+    flagged = db.execute(
+        f"SELECT session_id, channel, start_time, flag_reason FROM ({facts})"
+        " WHERE flag_reason IS NOT NULL ORDER BY start_time DESC LIMIT 20",
+        bounds,
+    ).fetchall()
+    return {
+        "kpis": kpis.to_dict(),
+        "calls_per_hour": [{"hour": h, "calls": int(n)} for h, n in per_hour],
+        "latency_days": days,
+        "latency_p50_ms": {s: [by_stage.get(s, {}).get(d) for d in days] for s in STAGES if s in by_stage},
+        "sentiment_histogram": histogram,
+        "top_tools": [{"tool": t, "runs": int(n)} for t, n in tools],
+        "top_questions": [{"topic": t, "asked": int(n)} for t, n in questions],
+        "recordings": [
+            {"session_id": s, "channel": c, "start_time": t, "duration_seconds": d}
+            for s, c, t, d in recordings
+        ],
+        "flagged": [
+            {"session_id": s, "channel": c, "start_time": t, "reason": r} for s, c, t, r in flagged
+        ],
+        "timezone": settings.timezone,
+    }
+
+
+def _state(request: web.Request) -> ServerState:
+    return request.app[STATE]
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=jsonable))
+
+
+LOGIN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Appliance login</title>
+<style>
+body {{ font-family: system-ui, sans-serif; background: #f4f5f7; display: grid; place-items: center;
+       min-height: 100vh; margin: 0; }}
+form {{ background: #fff; padding: 2rem; border-radius: 8px; display: grid; gap: 0.6rem; min-width: 280px; }}
+.error {{ color: #b00020; }}
+</style></head>
+<body><form method="post" action="/login">
+<h1>Front desk dashboard</h1>
+<label for="token">Admin token</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+<button type="submit">Sign in</button>
+<p class="error">{error}</p>
+</form></body></html>
+"""
+
+
+async def login_page(request: web.Request) -> web.Response:
+    return web.Response(text=LOGIN_PAGE.format(error=""), content_type="text/html")
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    token = _state(request).settings.admin_token
+    form = await request.post()
+    given = form.get("token")
+    if not token:
+        raise web.HTTPFound("/dashboard")  # no token set: the server is on loopback only
+    if not isinstance(given, str) or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        page = LOGIN_PAGE.format(error=html.escape("That is not the admin token."))
+        return web.Response(text=page, content_type="text/html", status=401)
+    expires = int(time.time()) + LOGIN_S
+    response = web.HTTPFound("/dashboard")
+    response.set_cookie(
+        COOKIE, login_cookie(token, expires), max_age=LOGIN_S, httponly=True, samesite="Strict",
+        secure=request.secure, path="/",
+    )  # fmt: skip
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    response = web.HTTPFound("/login")
+    response.del_cookie(COOKIE, path="/")
+    raise response
+
+
+async def page(request: web.Request) -> web.Response:
+    text = await asyncio.to_thread((STATIC_DIR / "dashboard.html").read_text, encoding="utf-8")
+    return web.Response(text=text, content_type="text/html")
+
+
+async def static(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    if name not in STATIC_FILES:
+        return json_error(404, "no-such-file", f"no dashboard file {name!r}")
+    return web.FileResponse(STATIC_DIR / name, headers={"Content-Type": STATIC_FILES[name]})
+
+
+async def data(request: web.Request) -> web.Response:
+    from appliance.analytics.web import query_period
+
+    state = _state(request)
+    period = query_period(request)
+    body = await state.store.read(dashboard_data, state.analytics, period)
+    body["active"] = [s.to_dict(with_messages=False) for s in state.sessions.active()]
+    return _json(body)
+
+
+async def live_session(request: web.Request) -> web.Response:
+    """One active call with its transcript so far."""
+    session = _state(request).sessions.find(request.match_info["session_id"])
+    if session is None:
+        return json_error(404, "unknown-session", f"no live call {request.match_info['session_id']!r}")
+    return _json(session.to_dict())
+
+
+def _log_access(db: Connection, who: str, action: str, session_id: str, remote: str | None) -> None:
+    db.execute(
+        "INSERT INTO access_log (accessed_at, who, action, session_id, remote) VALUES (now(), ?, ?, ?, ?)",
+        [who, action, session_id, remote],
+    )
+
+
+async def recording(request: web.Request) -> web.StreamResponse:
+    """A call's recording to play; every access is written to the access log first."""
+    state = _state(request)
+    session_id = request.match_info["session_id"]
+    row = await state.store.read(
+        lambda db: db.execute(
+            "SELECT recording_url FROM voice_calls WHERE session_id = ?", [session_id]
+        ).fetchone()
+    )
+    if row is None or not row[0]:
+        return json_error(404, "no-recording", f"call {session_id!r} has no recording")
+    # Local recordings live beside the database (LocalRecordings: <data dir>/recordings).
+    path = await asyncio.to_thread(_local_file, row[0], state.store.path.parent / "recordings")
+    if path is None:
+        return json_error(
+            404, "recording-elsewhere",
+            f"the recording of {session_id!r} is not a file on this box ({row[0]}); fetch it from its store",
+        )  # fmt: skip
+    await state.store.write(_log_access, "admin", "play-recording", session_id, request.remote)
+    return web.FileResponse(path, headers={"Content-Type": "audio/wav"})
+
+
+def _local_file(url: str, recordings_dir: Path) -> Path | None:
+    """The recording's file if it is one on this box, under the recordings directory."""
+    if "://" in url:
+        return None
+    path = Path(url).resolve()
+    if not path.is_relative_to(recordings_dir.resolve()) or not path.is_file():
+        return None
+    return path
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/login", login_page)
+    app.router.add_post("/login", login)
+    app.router.add_get("/logout", logout)
+    app.router.add_get("/dashboard", page)
+    app.router.add_get("/dashboard/data", data)
+    app.router.add_get("/dashboard/static/{name}", static)
+    app.router.add_get("/dashboard/sessions/{session_id}", live_session)
+    app.router.add_get("/dashboard/recordings/{session_id}", recording)
