@@ -30,7 +30,7 @@ from appliance.analytics.sync import (
     SyncRunner,
     batch_key,
 )
-from appliance.config import AnalyticsSettings, SyncSettings
+from appliance.config import INSTALL_ROOT, AnalyticsSettings, SyncSettings
 from appliance.errors import SyncError
 
 NOW = datetime(2026, 11, 20, 10, 17, tzinfo=UTC)
@@ -89,6 +89,14 @@ def download_all(endpoint: str, into: Path) -> list[str]:
     return sorted(keys)
 
 
+def readme_query(root: str) -> str:
+    """The group analysts' query as the README shows it, pointed at a local copy of the bucket."""
+    text = (INSTALL_ROOT / "README.md").read_text()
+    block = text.split("```sql\n", 1)[1].split("```", 1)[0]
+    select = block[block.index("SELECT"):]
+    return select.replace("s3://group-analytics/", root)
+
+
 def synced_period(db: duckdb.DuckDBPyConnection) -> Period:
     first = db.execute("SELECT min(start_time) FROM voice_calls").fetchone()[0]
     start = first.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -135,6 +143,12 @@ async def test_a_week_offline_catches_up_and_the_parquet_matches_the_kpis(
         assert synced == [(PROPERTY, 8, kpis.calls, kpis.bookings, kpis.outcomes["transferred"],
                            kpis.outcomes["abandoned"], kpis.after_hours_calls)]  # fmt: skip
         assert kpis.calls > 100
+        readme = readme_query(f"{tmp_path}/group/")
+        (row,) = group.execute(readme).fetchall()
+        assert row[0] == PROPERTY and row[1] == kpis.calls and row[3] == kpis.bookings
+        assert row[2] == pytest.approx(kpis.containment_rate)
+        assert row[4] == pytest.approx(kpis.avg_handle_s)
+        assert row[5] == kpis.after_hours_calls
         columns = {r[0] for r in group.execute(
             f"DESCRIBE SELECT * FROM read_parquet('{tmp_path}/group/hourly/*/*/*.parquet')"
         ).fetchall()}  # fmt: skip

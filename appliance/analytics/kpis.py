@@ -301,7 +301,7 @@ def hourly_sql(settings: AnalyticsSettings) -> str:
             count(*) FILTER (WHERE outcome = 'failed') AS failed,
             count(*) FILTER (WHERE after_hours) AS after_hours_calls,
             count(*) FILTER (WHERE flag_reason IS NOT NULL) AS flagged_calls,
-            coalesce(sum(duration_seconds), 0) AS handle_seconds_total,
+            coalesce(sum(duration_seconds) FILTER (WHERE outcome <> 'abandoned'), 0) AS handle_seconds_total,
             avg(duration_seconds) FILTER (WHERE outcome <> 'abandoned') AS avg_handle_s,
             sum(caller_turns) AS caller_turns,
             sum(tool_runs) AS tool_runs,
