@@ -3,10 +3,13 @@ functions), for the analytics tests: a hand-counted handful, and a realistic wee
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+
+from conftest import APPLIANCE
 
 from appliance.store import calls
 from appliance.store.database import Connection, connect
@@ -171,5 +174,10 @@ def fill(path: Path, made: list[FakeCall]) -> None:
         db.close()
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
+async def run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """The real `appliance` command, without blocking the test's event loop (its servers)."""
+    process = await asyncio.create_subprocess_exec(
+        str(APPLIANCE), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    return process.returncode or 0, out.decode(), err.decode()

@@ -4,6 +4,7 @@ checked against the database; who may read it."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
@@ -11,10 +12,11 @@ from datetime import UTC, datetime
 
 import pytest
 from aiohttp import web
-from analytics_data import fill, week_of_calls
-from conftest import ADMIN_TOKEN, free_port
+from analytics_data import fill, run, week_of_calls
+from conftest import ADMIN_TOKEN, appliance_env, free_port
 from prometheus_client.parser import text_string_to_metric_families
 
+from appliance.analytics.kpis import Period, summary
 from appliance.analytics.metrics import refusal
 from appliance.appstate import ServerState
 from appliance.config import AnalyticsSettings, Config, ServerSettings
@@ -135,3 +137,21 @@ def test_local_mode_answers_the_local_network_only() -> None:
                    AnalyticsSettings(metrics_token=METRICS_TOKEN), "") is None  # fmt: skip
     unset = refusal("127.0.0.1", "", AnalyticsSettings(metrics_access="token"), "")
     assert unset is not None and "APPLIANCE_METRICS_TOKEN" in unset
+
+
+async def test_the_cli_reads_through_the_running_server(served: tuple[ServerState, str]) -> None:
+    state, base = served
+    port = base.rsplit(":", 1)[1]
+    env = appliance_env(APPLIANCE_PORT=port, APPLIANCE_DATA_DIR=str(state.store.path.parent))
+    code, out, err = await run(env, "analytics", "summary", "--since", "3d", "--format", "json")
+    assert code == 0, err
+    shown = json.loads(out)
+    period = Period(datetime.fromisoformat(shown["period_start"]), datetime.fromisoformat(shown["period_end"]))
+    kpis = await state.store.read(summary, state.analytics, period)
+    assert shown["calls"] == kpis.calls > 20 and shown["outcomes"] == kpis.outcomes
+    code, out, err = await run(env, "analytics", "summary", "--since", "3d")
+    assert code == 0 and "via the running server" in out
+    code, out, err = await run(env, "sync", "status", "--json")
+    assert code == 0 and json.loads(out)["enabled"] is False
+    code, out, err = await run(env, "sync", "now")
+    assert code == 1 and "nothing leaves the box" in err

@@ -18,17 +18,19 @@ import boto3
 import duckdb
 import pytest
 from aiohttp import web
-from analytics_data import FakeCall, add_call, fill, open_file, week_of_calls
+from analytics_data import FakeCall, add_call, fill, open_file, run, week_of_calls
 from conftest import appliance_env, free_port
 from moto.server import ThreadedMotoServer
 
 from appliance.analytics.kpis import Period, summary
+from appliance.analytics.schedule import parse_schedule
 from appliance.analytics.sync import (
     Batch,
     FileDatabase,
     S3Destination,
     SyncRunner,
     batch_key,
+    sync_loop,
 )
 from appliance.config import INSTALL_ROOT, AnalyticsSettings, SyncSettings
 from appliance.errors import SyncError
@@ -40,11 +42,11 @@ SALT = "per-hotel-salt-0123"
 
 
 def s3_settings(endpoint: str, **more: Any) -> SyncSettings:
-    return SyncSettings(
+    return replace(SyncSettings(
         enabled=True, destination="s3", property_id=PROPERTY, s3_bucket=BUCKET,
         s3_endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test",
-        timeout_s=3.0, retry_base_s=60.0, retry_max_s=600.0, **more,
-    )  # fmt: skip
+        timeout_s=3.0, retry_base_s=60.0, retry_max_s=600.0,
+    ), **more)  # fmt: skip
 
 
 @pytest.fixture()
@@ -354,11 +356,36 @@ async def test_sync_commands_on_the_file(
     assert code == 3 and "[sync] schedule" in err and "[sync] property_id" in err
 
 
-async def run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    from conftest import APPLIANCE
+def test_schedules_read_as_written() -> None:
+    assert parse_schedule("every 30m").next_after(NOW) == NOW + timedelta(minutes=30)
+    assert parse_schedule("every 2h").next_after(NOW) == NOW + timedelta(hours=2)
+    quarter_past = parse_schedule("15 * * * *")
+    assert quarter_past.next_after(NOW) == NOW.replace(hour=11, minute=15)
+    nightly = parse_schedule("30 2 * * 1-5")  # weekdays at 02:30 UTC; NOW is a Friday
+    assert nightly.next_after(NOW) == datetime(2026, 11, 23, 2, 30, tzinfo=UTC)  # Monday
+    assert parse_schedule("0 0 * * 7").next_after(NOW).isoweekday() == 7  # 7 is Sunday too
+    for bad, named in (("every tuesday", "every tuesday"), ("61 * * * *", "minute"),
+                       ("* * *", "five fields"), ("every 5s", "too often"), ("0 0 31 2 *", "within a year")):  # fmt: skip
+        with pytest.raises(ValueError, match=named):
+            parse_schedule(bad)
 
-    process = await asyncio.create_subprocess_exec(
-        str(APPLIANCE), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    return process.returncode or 0, out.decode(), err.decode()
+
+async def test_the_schedule_runs_and_a_failure_retries_after_the_backoff(
+    week_db: duckdb.DuckDBPyConnection,
+) -> None:
+    port = free_port()  # nothing listens: every run fails
+    settings = s3_settings(f"http://127.0.0.1:{port}", schedule="every 60m", retry_base_s=30.0)
+    runner = SyncRunner(settings, AnalyticsSettings(), FileDatabase(week_db))
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 3:
+            raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await sync_loop(runner, sleep)
+    assert waits[0] == pytest.approx(3600, abs=5)  # the schedule
+    assert waits[1] == pytest.approx(30, abs=5)  # then the backoff after the failure
+    assert waits[2] == pytest.approx(60, abs=5)  # doubled after the second
+    assert (await runner.status()).failures == 2
