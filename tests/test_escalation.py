@@ -100,6 +100,14 @@ async def test_the_same_question_twice_gets_a_person_offered(agent_state: Server
     assert await flag_of(agent_state, session_id) == "caller asked the same thing twice"
 
 
+async def test_a_follow_up_on_the_same_topic_is_not_a_repeat(agent_state: ServerState) -> None:
+    session_id, replies = await talk(
+        agent_state, ["Is there parking?", "How much is the parking a night?", "And is the pool heated?"]
+    )
+    assert not [r for r in replies if OFFER_PERSON in r], replies
+    assert await flag_of(agent_state, session_id) is None
+
+
 async def test_declining_the_offer_goes_back_to_the_conversation(agent_state: ServerState) -> None:
     session_id, replies = await talk(agent_state, [*FRUSTRATED[:3], "No, that's fine."])
     assert OFFER_PERSON in replies[2]

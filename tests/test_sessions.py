@@ -66,7 +66,9 @@ async def test_ending_a_call_closes_its_row_with_transcript_and_duration(
         call["transcription"]
         == "user: What time is breakfast?\nassistant: Breakfast is served from 6:30 AM."
     )
-    assert [m["metric_name"] for m in call["metrics"]] == ["call_duration_seconds"]
+    # The caller's one turn was scored for sentiment; a plain question scores neutral.
+    assert [m["metric_name"] for m in call["metrics"]] == ["caller_sentiment", "call_duration_seconds"]
+    assert call["sentiment_score"] == call["metrics"][0]["metric_value"] == 0.0
     assert state.sessions.active() == []
 
 

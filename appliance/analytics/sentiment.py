@@ -17,6 +17,8 @@ from appliance.config import AnalyticsSettings
 TURN_METRIC = "caller_sentiment"
 #: Turns shorter than this carry no mood worth counting ("No.", "Two people.").
 MIN_MOOD_WORDS = 3
+#: Two questions this alike (shared words over all their words) are the same question.
+REPEAT_SIMILARITY = 0.6
 #: Two turns in a row at or below this are frustration however they got there.
 STRONGLY_NEGATIVE = -0.5
 #: Words that say nothing about what was asked.
@@ -93,8 +95,8 @@ class MoodWatch:
 
     policy: EscalationPolicy
     scores: list[float] = field(default_factory=list)
-    questions: list[frozenset[str]] = field(default_factory=list)
-    topics: list[str] = field(default_factory=list)
+    #: The caller's questions so far: their words and the facts they asked for.
+    questions: list[tuple[frozenset[str], tuple[str, ...]]] = field(default_factory=list)
     offered: bool = False
 
     def hear(
@@ -106,17 +108,19 @@ class MoodWatch:
             self.scores.append(score)
             if self.policy.falling(self.scores):
                 reason = "caller sentiment kept falling"
-        if self.policy.on_repeat:
-            repeated_topic = next((t for t in topics if t in self.topics), None)
+        if self.policy.on_repeat and question:
+            # The same question in nearly the same words (a follow-up on the same topic,
+            # "how much is the parking", is not a repeat of "is there parking").
             words = words_of(said)
-            repeated_words = question and len(words) >= 2 and any(
-                len(words & q) / len(words | q) >= 0.8 for q in self.questions
+            repeated = len(words) >= 2 and any(
+                len(words & before) / len(words | before) >= REPEAT_SIMILARITY
+                and (not topics or not asked_topics or set(topics) & set(asked_topics))
+                for before, asked_topics in self.questions
             )
-            if reason is None and (repeated_topic or repeated_words):
+            if reason is None and repeated:
                 reason = "caller asked the same thing twice"
-            self.topics += list(topics)
-            if question and len(words) >= 2:
-                self.questions.append(words)
+            if len(words) >= 2:
+                self.questions.append((words, tuple(topics)))
         if reason is None or self.offered:
             return None
         self.offered = True
