@@ -15,10 +15,12 @@ from appliance.hotel.reservations import PropertySystem
 from appliance.sessions import SessionManager
 from appliance.store.database import Store
 from appliance.store.records import CallRecords
+from appliance.switchboard import Switchboard
 from appliance.tools.registry import Toolbox
 
 if TYPE_CHECKING:
     from appliance.channels.twilio.webhooks import TwilioChannel
+    from appliance.channels.webrtc.call import WebRtcChannel
 
 Phase = Literal["loading", "ready", "stopping", "failed"]
 
@@ -37,7 +39,9 @@ class ServerState:
     reservations: PropertySystem
     records: CallRecords
     agent: Agent
+    switchboard: Switchboard
     twilio: TwilioChannel
+    webrtc: WebRtcChannel
     phase: Phase = "loading"
     started_monotonic: float = field(default_factory=time.monotonic)
 
