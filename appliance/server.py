@@ -15,6 +15,7 @@ from yarl import URL
 from appliance import __version__, api
 from appliance.appstate import STATE, ServerState, json_error
 from appliance.channels.twilio import webhooks
+from appliance.channels.webrtc import routes as webrtc_routes
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -167,4 +168,5 @@ def create_app(state: ServerState) -> web.Application:
     app.router.add_get("/admin/config", admin_config)
     api.add_routes(app)
     webhooks.add_routes(app, state.twilio)
+    webrtc_routes.add_routes(app, state.webrtc)
     return app
