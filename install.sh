@@ -59,12 +59,14 @@ free_mb=$(df -Pm "$ROOT" | awk 'NR==2 {print $4}')
 note "disk: ${free_mb} MB free"
 
 # Debian libraries the Python wheels do not carry. PortAudio is for the lobby kiosk's
-# microphone; without it phone and browser calls still work.
+# microphone; without it phone and browser calls still work. The tests also need a real
+# browser (Chromium, driven over its DevTools protocol), a sound server with virtual devices
+# for the kiosk (PulseAudio, reached by PortAudio through ALSA's pulse plugin), and a voice
+# other than the appliance's own to speak as guests (espeak-ng, with sox to pad and resample).
+apt_wanted=(libportaudio2)
+[ "$DEV" = 1 ] && apt_wanted+=(chromium pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox)
 apt_missing=()
 if command -v dpkg >/dev/null 2>&1; then
-  # --dev: Debian's Chromium, which the browser tests drive (never a downloaded browser).
-  apt_wanted=(libportaudio2)
-  [ "$DEV" = 1 ] && apt_wanted+=(chromium)
   for pkg in "${apt_wanted[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || apt_missing+=("$pkg")
   done
@@ -76,7 +78,7 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null \
       || die "apt-get install ${apt_missing[*]} failed"
   else
-    note "warning: missing ${apt_missing[*]} (the lobby kiosk needs it): sudo apt-get install ${apt_missing[*]}"
+    note "warning: missing ${apt_missing[*]} (the lobby kiosk, and the tests, need them): sudo apt-get install ${apt_missing[*]}"
   fi
 fi
 
@@ -107,25 +109,49 @@ PY
 )
 LLAMA_VERSION=${LLAMA_SPEC#*==}
 step "llama.cpp ($LLAMA_SPEC)"
-if "$VENV/bin/python" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$LLAMA_VERSION')" 2>/dev/null; then
+# Built for a portable CPU baseline (AVX2, FMA, F16C), never -march=native: a native build
+# picks up AMX tile instructions that a virtual machine can advertise and yet not run (llama.cpp
+# then crashes on its first token), and a cached native wheel would travel to another CPU.
+if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then
+  LLAMA_CPU_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+else
+  LLAMA_CPU_FLAGS="-DGGML_NATIVE=OFF"
+fi
+LLAMA_CMAKE="-DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF $LLAMA_CPU_FLAGS ${CMAKE_ARGS:-}"
+# The built wheel is kept under a key of the version and the build flags: pip's own cache
+# would hand back a wheel built with other flags.
+LLAMA_KEY=$(printf '%s %s' "$LLAMA_SPEC" "$LLAMA_CMAKE" | sha256sum | cut -c1-16)
+LLAMA_WHEELS=${XDG_CACHE_HOME:-$HOME/.cache}/appliance/llama-cpp/$LLAMA_KEY
+LLAMA_STAMP=$VENV/.llama-cpp-build
+if [ "$(cat "$LLAMA_STAMP" 2>/dev/null)" = "$LLAMA_KEY" ] &&
+   "$VENV/bin/python" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$LLAMA_VERSION')" 2>/dev/null; then
   note "already installed"
 else
-  command -v cc >/dev/null 2>&1 && command -v c++ >/dev/null 2>&1 \
-    || die "llama-cpp-python compiles from source and needs a C and C++ compiler (Debian: apt-get install build-essential)"
-  note "pip builds llama.cpp from source the first time: about 10 to 25 minutes on 2 cores."
-  note "It keeps the built wheel in its cache, so later installs take seconds."
-  log=$probe_dir/llama-build.log
-  started=$SECONDS
-  CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF}" \
-  CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
-    "${PIP[@]}" install "$LLAMA_SPEC" >"$log" 2>&1 &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 30
-    kill -0 "$pid" 2>/dev/null && note "still building ($(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s)"
-  done
-  wait "$pid" || { tail -40 "$log" >&2; die "building $LLAMA_SPEC failed (the end of pip's log is above)"; }
-  note "done in $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"
+  if ! ls "$LLAMA_WHEELS"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+    command -v cc >/dev/null 2>&1 && command -v c++ >/dev/null 2>&1 \
+      || die "llama-cpp-python compiles from source and needs a C and C++ compiler (Debian: apt-get install build-essential)"
+    note "pip builds llama.cpp from source the first time: about 10 to 25 minutes on 2 cores."
+    note "The built wheel is kept in $LLAMA_WHEELS, so later installs take seconds."
+    log=$probe_dir/llama-build.log
+    started=$SECONDS
+    rm -rf "$LLAMA_WHEELS.partial"
+    CMAKE_ARGS="$LLAMA_CMAKE" \
+    CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
+      "${PIP[@]}" wheel --no-deps --no-cache-dir -w "$LLAMA_WHEELS.partial" "$LLAMA_SPEC" >"$log" 2>&1 &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+      sleep 30
+      kill -0 "$pid" 2>/dev/null && note "still building ($(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s)"
+    done
+    wait "$pid" || { tail -40 "$log" >&2; die "building $LLAMA_SPEC failed (the end of pip's log is above)"; }
+    mkdir -p "$(dirname "$LLAMA_WHEELS")" && rm -rf "$LLAMA_WHEELS" && mv "$LLAMA_WHEELS.partial" "$LLAMA_WHEELS"
+    note "done in $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"
+  else
+    note "from the wheel built before ($LLAMA_WHEELS)"
+  fi
+  "${PIP[@]}" install --quiet --force-reinstall --no-deps "$LLAMA_WHEELS"/llama_cpp_python-*.whl \
+    || die "pip could not install the llama.cpp wheel in $LLAMA_WHEELS"
+  echo "$LLAMA_KEY" >"$LLAMA_STAMP"
 fi
 
 # --- the appliance itself ------------------------------------------------------------------
@@ -142,10 +168,11 @@ if [ "$GPU" = 1 ]; then
     note "llama.cpp: already built with CUDA"
   else
     note "llama.cpp: building $LLAMA_SPEC with CUDA (several minutes; not from pip's CPU wheel cache)"
-    CMAKE_ARGS="-DGGML_CUDA=on ${CMAKE_ARGS:-}" \
+    CMAKE_ARGS="-DGGML_CUDA=on $LLAMA_CMAKE" \
     CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
       "${PIP[@]}" install --force-reinstall --no-deps --no-cache-dir "$LLAMA_SPEC" >"$probe_dir/llama-cuda.log" 2>&1 \
       || { tail -40 "$probe_dir/llama-cuda.log" >&2; die "building $LLAMA_SPEC with CUDA failed (the end of pip's log is above)"; }
+    echo cuda >"$LLAMA_STAMP"  # a plain install.sh puts the CPU build back
   fi
   # faster-whisper's CTranslate2 wheels load cuBLAS and cuDNN at run time; the appliance
   # finds these pip packages' libraries itself (appliance/gpu.py).

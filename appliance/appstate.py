@@ -16,10 +16,12 @@ from appliance.hotel.reservations import PropertySystem
 from appliance.sessions import SessionManager
 from appliance.store.database import Store
 from appliance.store.records import CallRecords
+from appliance.switchboard import Switchboard
 from appliance.tools.registry import Toolbox
 
 if TYPE_CHECKING:
     from appliance.channels.twilio.webhooks import TwilioChannel
+    from appliance.channels.webrtc.call import WebRtcChannel
 
 Phase = Literal["loading", "ready", "stopping", "failed"]
 
@@ -38,7 +40,9 @@ class ServerState:
     reservations: PropertySystem
     records: CallRecords
     agent: Agent
+    switchboard: Switchboard
     twilio: TwilioChannel
+    webrtc: WebRtcChannel
     analytics: AnalyticsSettings
     sync: SyncRunner
     phase: Phase = "loading"

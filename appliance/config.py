@@ -167,6 +167,46 @@ class VoiceSettings:
 
 
 @dataclass(frozen=True)
+class WebRtcSettings:
+    """Guests talking in the browser: the guest page at / and its WebRTC calls."""
+
+    enabled: bool = True
+    max_sessions: int = _bounded(4, 1, 200)
+    #: No audio from the browser for this long (a dropped connection) ends the call.
+    idle_timeout_s: float = _bounded(15.0, 2.0, 600.0)
+    #: An offer answered but never connected is given up after this long.
+    connect_timeout_s: float = _bounded(20.0, 2.0, 300.0)
+    #: How often connection quality (jitter, loss, round trip) is sampled and stored.
+    stats_interval_s: float = _bounded(5.0, 0.5, 300.0)
+    #: STUN and TURN servers for guests behind NAT, given to the browser and the appliance.
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_username: str = ""
+    turn_credential: str = _secret()
+    #: Offer only these local addresses to browsers (empty: every interface but loopback).
+    host_addresses: tuple[str, ...] = ()
+    #: The browser's echo cancellation, noise suppression and gain control on the microphone.
+    echo_cancellation: bool = True
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    """The lobby kiosk: a microphone and speaker on the box, or on a kiosk PC in the lobby."""
+
+    #: The PortAudio device (name or number, see `appliance kiosk --list-devices`); empty: the default.
+    input_device: str = ""
+    output_device: str = ""
+    #: "push-to-talk": the guest presses Enter to talk and again when done; "always-on": the
+    #: kiosk listens, and a conversation starts when someone speaks to it.
+    mode: Literal["push-to-talk", "always-on"] = "push-to-talk"
+    #: A conversation with nothing said for this long ends; the kiosk waits for the next guest.
+    session_silence_s: float = _bounded(20.0, 3.0, 600.0)
+    #: Half-duplex: the microphone is not listened to while the kiosk speaks, so its own voice
+    #: from the speaker can never interrupt it.
+    half_duplex: bool = True
+
+
+@dataclass(frozen=True)
 class RecordingSettings:
     """Call recordings: off unless the hotel turns them on."""
 
@@ -335,6 +375,8 @@ class Config:
     vad: VadSettings = VadSettings()
     understanding: UnderstandingSettings = UnderstandingSettings()
     dialogue: DialogueSettings = DialogueSettings()
+    webrtc: WebRtcSettings = WebRtcSettings()
+    kiosk: KioskSettings = KioskSettings()
     recording: RecordingSettings = RecordingSettings()
     retention: RetentionSettings = RetentionSettings()
     twilio: TwilioSettings = TwilioSettings()
@@ -640,6 +682,10 @@ def _coerce_toml(value: Any, hint: Any) -> Any:
         if not isinstance(value, str) or not value:
             raise ValueError(f"expected a path string, got {_describe(value)}")
         return Path(value).expanduser()
+    if origin is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"expected a list of strings, got {_describe(value)}")
+        return tuple(value)
     raise TypeError(f"unsupported setting type {hint!r}")
 
 
@@ -669,4 +715,6 @@ def _coerce_env(text: str, hint: Any) -> Any:
         if not text.strip():
             raise ValueError("expected a path, got an empty value")
         return Path(text.strip()).expanduser()
+    if origin is tuple:
+        return tuple(part.strip() for part in text.split(",") if part.strip())
     return text

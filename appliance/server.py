@@ -17,6 +17,7 @@ from appliance.analytics import dashboard
 from appliance.analytics import web as analytics_web
 from appliance.appstate import STATE, ServerState, json_error
 from appliance.channels.twilio import webhooks
+from appliance.channels.webrtc import routes as webrtc_routes
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -178,4 +179,5 @@ def create_app(state: ServerState) -> web.Application:
     analytics_web.add_routes(app)
     dashboard.add_routes(app)
     webhooks.add_routes(app, state.twilio)
+    webrtc_routes.add_routes(app, state.webrtc)
     return app

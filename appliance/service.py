@@ -16,6 +16,7 @@ from appliance.analytics.sync import SyncRunner, sync_loop
 from appliance.appstate import ServerState
 from appliance.channels.twilio.rest import TwilioRest
 from appliance.channels.twilio.webhooks import TwilioChannel
+from appliance.channels.webrtc.call import WebRtcChannel
 from appliance.config import MODEL_ROLES, Config, masked
 from appliance.dialogue.agent import Agent, HotelAgent, llm_phraser, small_talk_gate
 from appliance.dialogue.loop import FIXED_PROMPTS
@@ -30,6 +31,7 @@ from appliance.store import calls
 from appliance.store.database import Connection, Store
 from appliance.store.recordings import Recordings, open_recordings
 from appliance.store.records import CallRecords, storages
+from appliance.switchboard import Switchboard
 from appliance.tools import install_toolbox
 from appliance.tools.context import NoSms, ToolContext
 from appliance.tools.registry import Toolbox
@@ -80,6 +82,10 @@ async def open_state(config: Config, engines: Engines) -> ServerState:
         )
     )
     install_toolbox(toolbox)
+    agent = build_agent(config, hotel, toolbox, engines, sentiment)
+    switchboard = Switchboard(
+        engines, agent, sessions, toolbox, config.vad, config.dialogue, config.voice
+    )
     return ServerState(
         engines=engines,
         settings=config.server,
@@ -89,8 +95,10 @@ async def open_state(config: Config, engines: Engines) -> ServerState:
         toolbox=toolbox,
         reservations=reservations,
         records=CallRecords(store, storages(recordings, config.paths.data_dir)),
-        agent=build_agent(config, hotel, toolbox, engines, sentiment),
+        agent=agent,
+        switchboard=switchboard,
         twilio=TwilioChannel(config, rest),
+        webrtc=WebRtcChannel(switchboard, config.webrtc),
         analytics=config.analytics,
         sync=SyncRunner(config.sync, config.analytics, store),
     )
@@ -173,6 +181,9 @@ async def _finish_crashed_recordings(store: Store, recordings: Recordings) -> No
 async def close_state(state: ServerState) -> None:
     """No new calls; end the live ones; flush the database."""
     state.sessions.accepting = False
+    await state.webrtc.close_all()
+    # The calls' own loops end first, so each stops speaking before its row is closed.
+    await state.switchboard.close_all(CallStatus.INTERRUPTED, "server-shutdown")
     ended = await state.sessions.end_all(CallStatus.INTERRUPTED, "server-shutdown")
     if ended:
         _LOGGER.info("ended %d active session(s) for shutdown", ended)

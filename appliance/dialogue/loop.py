@@ -32,9 +32,18 @@ from appliance.audio.vad import VAD_RATE_HZ, Discarded, Endpoint, Endpointer, Pa
 from appliance.config import DialogueSettings, VadSettings
 from appliance.dialogue.agent import Agent
 from appliance.dialogue.chunker import chunk_reply, heard_text
+from appliance.dialogue.events import (
+    AgentHeard,
+    AgentSays,
+    CallEnded,
+    CallerSaid,
+    CallEvent,
+    ToolUsed,
+)
 from appliance.engines import Engines
 from appliance.errors import ApplianceError
 from appliance.logs import CALL_ID
+from appliance.privacy import redact
 from appliance.sessions import CallStatus, Session, SessionManager
 
 _LOGGER = logging.getLogger(__name__)
@@ -146,6 +155,7 @@ class Conversation:
         vad: VadSettings,
         dialogue: DialogueSettings,
         on_turn: Callable[[TurnResult], None] | None = None,
+        on_event: Callable[[CallEvent], None] | None = None,
     ) -> None:
         self.engines = engines
         self.agent = agent
@@ -158,6 +168,7 @@ class Conversation:
         self._to_vad = StreamResampler(VAD_RATE_HZ)
         self._to_sink = StreamResampler(sink.sample_rate_hz)
         self._on_turn = on_turn
+        self._on_event = on_event
         self._turns: asyncio.Queue[Endpoint | str] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._speculative: tuple[float, asyncio.Task[str]] | None = None
@@ -183,7 +194,11 @@ class Conversation:
         CALL_ID.set(self.session.id)
         self._worker = asyncio.create_task(self._take_turns(), name=f"turns-{self.session.id}")
         if greet:
-            self._background(self._say_unprompted(self.agent.greeting(self._dialogue.greeting)))
+            self.greet()
+
+    def greet(self) -> None:
+        """Play the greeting (a channel that connects later than it starts greets then)."""
+        self._background(self._say_unprompted(self.agent.greeting(self._dialogue.greeting)))
 
     def _background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
@@ -236,11 +251,24 @@ class Conversation:
 
     # --- turns ---------------------------------------------------------------------------
 
+    def _emit(self, event: CallEvent) -> None:
+        if self._on_event is not None:
+            self._on_event(event)
+
     def _start_speculative(self, pause: Pause) -> None:
         if self._speculative is not None:
             self._speculative[1].cancel()
         task = asyncio.create_task(self._transcribe(pause.audio))
+        task.add_done_callback(self._partial)
         self._speculative = (pause.speech_end_ms, task)
+
+    def _partial(self, task: asyncio.Task[str]) -> None:
+        """The early transcript, shown as a guess (the turn may go on), under the card rule."""
+        if task.cancelled() or task.exception() is not None or self.outcome is not None:
+            return
+        text = task.result().strip()
+        if text and not _NOT_SPEECH.match(text):
+            self._emit(CallerSaid(self.session.redact_in_context(text), final=False))
 
     def _maybe_end_early(self) -> None:
         """End the turn before the full endpoint silence when the speculative transcript of
@@ -310,9 +338,14 @@ class Conversation:
             _LOGGER.debug("not speech: %r", transcript)
             self.session.caller_audio_checked(heard_until_ms)
             return
-        self.session.add_message("user", transcript, heard_until_ms=heard_until_ms)
+        said = self.session.add_message("user", transcript, heard_until_ms=heard_until_ms)
+        self._emit(CallerSaid(said.content, final=True))
+        tools_before = len(self.session.tools)
         reply = await self.agent.respond(self.session, transcript)
         answered = time.perf_counter()
+        for run in self.session.tools[tools_before:]:
+            self._emit(ToolUsed(run.name, run.ok))
+        self._emit(AgentSays(redact(reply.text)))
         first_audio: list[float] = []
         spoken = await self._speak(reply.text, first_audio)
         heard, interrupted = spoken.heard, spoken.interrupted
@@ -328,10 +361,11 @@ class Conversation:
                 understand_ms=reply.understand_ms,
             )
         if heard:
-            self.session.add_message(
+            kept = self.session.add_message(
                 "assistant", heard, latency_ms=timings.voice_to_voice_ms if timings else None,
                 spoken_ms=spoken.recorded_ms,
             )  # fmt: skip
+            self._emit(AgentHeard(kept.content, interrupted))
         if timings is not None:
             for name, value in asdict(timings).items():
                 self.session.add_metric(name, value)
@@ -345,9 +379,13 @@ class Conversation:
             )
 
     async def _say_unprompted(self, text: str) -> None:
+        self._emit(AgentSays(redact(text)))
         spoken = await self._speak(text, [])
         if spoken.heard:
-            self.session.add_message("assistant", spoken.heard, spoken_ms=spoken.recorded_ms)
+            kept = self.session.add_message(
+                "assistant", spoken.heard, spoken_ms=spoken.recorded_ms
+            )
+            self._emit(AgentHeard(kept.content, spoken.interrupted))
 
     # --- speaking and barge-in -------------------------------------------------------------
 
@@ -522,3 +560,4 @@ class Conversation:
         finally:
             # Set last: whoever waits on it finds the call row already closed.
             self.done.set()
+            self._emit(CallEnded(status.value))

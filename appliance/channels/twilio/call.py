@@ -17,18 +17,16 @@ from appliance.audio.frames import AudioFrame
 from appliance.channels.twilio import protocol, twiml
 from appliance.channels.twilio.rest import TwilioRest
 from appliance.config import Config
-from appliance.dialogue.loop import Conversation
 from appliance.errors import ApplianceError, ChannelError
 from appliance.logs import CALL_ID
 from appliance.sessions import CallStatus, Session
+from appliance.switchboard import LiveCall
 
 _LOGGER = logging.getLogger(__name__)
 
 MARK_WAIT_S = 15.0
 #: The largest WebSocket message taken: Twilio's are well under 2 KiB.
 MAX_MESSAGE_BYTES = 64 * 1024
-#: Keys closer together than this are one run: a number being keyed, not a menu choice.
-KEY_RUN_GAP_S = 1.2
 
 
 class TwilioSink:
@@ -87,7 +85,7 @@ class TwilioCallControl:
     #: Set when Twilio said the call is over: there is nothing left to hang up.
     ended_by_twilio: bool = False
     pending_transfer: tuple[str, str] | None = None
-    conversation: Conversation | None = field(default=None, repr=False)
+    call: LiveCall | None = field(default=None, repr=False)
 
     async def transfer(self, number: str, department: str, reason: str) -> str | None:
         # The redirect waits until the caller has heard "I'm connecting you now".
@@ -106,9 +104,9 @@ class TwilioCallControl:
         return None
 
     async def announce(self, message: str) -> str | None:
-        if self.conversation is None:
+        if self.call is None:
             return "the call is not connected yet"
-        await self.conversation.say(message)
+        await self.call.say(message)
         return None
 
     async def hang_up(self) -> None:
@@ -146,8 +144,6 @@ class TwilioCall:
         self._tokens = session_for_token
         self._stream_sid = ""
         self._tasks: list[asyncio.Task[None]] = []
-        self._keys: list[str] = []
-        self._key_timer: asyncio.TimerHandle | None = None
 
     async def run(self) -> None:
         timeout_s = self._config.twilio.stream_timeout_s
@@ -168,25 +164,16 @@ class TwilioCall:
         control = TwilioCallControl(self._rest, start.call_sid, self._config)
         session.control = control
         sink = TwilioSink(self._ws, start.stream_sid)
-        conversation = Conversation(
-            self._state.engines, self._state.agent, self._state.sessions, session, sink,
-            self._config.vad, self._config.dialogue,
-        )  # fmt: skip
-        control.conversation = conversation
-        await conversation.start(greet=True)
-        self._tasks = [
-            asyncio.create_task(self._finish_when_done(conversation, control, sink, session)),
-            asyncio.create_task(self._time_limit(conversation)),
-        ]
+        call = await self._state.switchboard.attach(session, sink, greet=True)
+        control.call = call
+        self._tasks = [asyncio.create_task(self._finish_when_done(call, control, sink))]
         try:
-            await self._read(conversation, sink, session, timeout_s)
+            await self._read(call, sink, session, timeout_s)
         finally:
-            if self._key_timer is not None:
-                self._key_timer.cancel()
             for task in self._tasks:
                 task.cancel()
-            if not conversation.done.is_set():
-                await conversation.close(self._ended_by_caller(control, session))
+            if not call.done.is_set():
+                await call.close(self._ended_by_caller(control, call))
             await self._ws.close()
 
     async def _await_start(self, timeout_s: float) -> protocol.Start | None:
@@ -244,7 +231,7 @@ class TwilioCall:
         return frame
 
     async def _read(
-        self, conversation: Conversation, sink: TwilioSink, session: Session, timeout_s: float
+        self, call: LiveCall, sink: TwilioSink, session: Session, timeout_s: float
     ) -> None:
         loop = asyncio.get_running_loop()
         # Only audio keeps a call open: a line always carries it, silence included.
@@ -257,9 +244,7 @@ class TwilioCall:
                 _LOGGER.warning(
                     "media stream carried no audio for %.0f s; ending the call", timeout_s
                 )
-                await conversation.close(
-                    CallStatus.FAILED if not session.messages else CallStatus.ABANDONED
-                )
+                await call.close(CallStatus.FAILED if not session.messages else CallStatus.ABANDONED)
                 return
             if message.type is WSMsgType.ERROR:
                 self._log_error()
@@ -269,57 +254,20 @@ class TwilioCall:
             frame = self._frame(message)
             if isinstance(frame, protocol.Media):
                 media_deadline = loop.time() + timeout_s
-                conversation.feed(mulaw_decode(frame.payload))
+                call.feed(mulaw_decode(frame.payload))
             elif isinstance(frame, protocol.Mark):
                 sink.marked(frame.name)
             elif isinstance(frame, protocol.Dtmf):
-                self._keyed(conversation, session, frame.digit)
+                call.key(frame.digit)
             elif isinstance(frame, protocol.Stop):
                 _LOGGER.info("media stream stopped")
                 return
 
-    def _keyed(self, conversation: Conversation, session: Session, digit: str) -> None:
-        """A menu choice is one key on its own. A run of keys is a number being keyed in (a
-        card, a phone number): it is never stored or logged, and chooses nothing."""
-        self._keys.append(digit)
-        if self._key_timer is not None:
-            self._key_timer.cancel()
-        self._key_timer = asyncio.get_running_loop().call_later(
-            KEY_RUN_GAP_S,
-            lambda: self._tasks.append(asyncio.create_task(self._keys_done(conversation, session))),
-        )
-
-    async def _keys_done(self, conversation: Conversation, session: Session) -> None:
-        keys, self._keys = self._keys, []
-        if len(keys) > 1:
-            _LOGGER.info("ignored %d keys pressed as a number", len(keys))
-            return
-        if keys and keys[0] in self._state.toolbox.context.hotel.ivr:
-            await self._key(conversation, session, keys[0])
-
-    async def _key(self, conversation: Conversation, session: Session, digit: str) -> None:
-        result = await self._state.toolbox.execute(
-            "handle_ivr_menu", session_id=session.id, digit=digit
-        )
-        if result.get("intent") == "transfer" and result.get("ok"):
-            await conversation.say(str(result["say"]))
-            await conversation.close(CallStatus.TRANSFERRED)
-        elif result.get("intent") == "reservations":
-            conversation.respond_to("I'd like to book a room")
-        elif result.get("intent"):
-            conversation.respond_to(str(result["intent"]).replace("_", " "))
-        elif result.get("say"):
-            await conversation.say(str(result["say"]))
-
     async def _finish_when_done(
-        self,
-        conversation: Conversation,
-        control: TwilioCallControl,
-        sink: TwilioSink,
-        session: Session,
+        self, call: LiveCall, control: TwilioCallControl, sink: TwilioSink
     ) -> None:
         """When the loop ends the call: let the last words play, then transfer or hang up."""
-        await conversation.done.wait()
+        await call.done.wait()
         await sink.played()
         try:
             if control.pending_transfer is not None:
@@ -330,22 +278,8 @@ class TwilioCall:
             _LOGGER.error("could not end the call through Twilio: %s", err.message)
         await self._ws.close()
 
-    async def _time_limit(self, conversation: Conversation) -> None:
-        limit_s = self._config.voice.max_call_duration_minutes * 60
-        await asyncio.sleep(max(0, limit_s - 60))
-        await conversation.say("We have about one minute left on this call.")
-        await asyncio.sleep(min(60, limit_s))
-        await conversation.say(
-            "I'm sorry, we've reached the time limit for this call. Thank you for calling. Goodbye!"
-        )
-        await conversation.close(CallStatus.COMPLETED)
-
     @staticmethod
-    def _ended_by_caller(control: TwilioCallControl, session: Session) -> CallStatus:
+    def _ended_by_caller(control: TwilioCallControl, call: LiveCall) -> CallStatus:
         if control.redirected or control.pending_transfer is not None:
             return CallStatus.TRANSFERRED
-        return (
-            CallStatus.COMPLETED
-            if any(m.role == "user" for m in session.messages)
-            else CallStatus.ABANDONED
-        )
+        return CallStatus.COMPLETED if call.caller_spoke else CallStatus.ABANDONED

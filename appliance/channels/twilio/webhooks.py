@@ -168,13 +168,13 @@ async def status(request: web.Request) -> web.Response:
         return web.Response(status=204)
     error_code = None if ended is CallStatus.COMPLETED else form["CallStatus"]
     control = session.control
-    if isinstance(control, TwilioCallControl) and control.conversation is not None:
+    if isinstance(control, TwilioCallControl) and control.call is not None:
         # The stream is still open: its loop ends the call, so nothing runs on under it.
         control.ended_by_twilio = True
         _LOGGER.info(
             "Twilio says call %s is %s; closing its stream", session.id, form["CallStatus"]
         )
-        await control.conversation.close(ended, error_code)
+        await control.call.close(ended, error_code)
     else:
         await request.app[STATE].sessions.end_session(session.id, ended, error_code)
     return web.Response(status=204)

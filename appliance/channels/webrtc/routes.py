@@ -1,0 +1,138 @@
+"""The guest page and its signalling: `/` (or `/talk`), `POST /voice/webrtc/offer` and
+`WS /voice/webrtc`, which also carries the call's live events to the page."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from importlib import resources
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+
+from appliance.api import json_body
+from appliance.appstate import STATE, json_error
+from appliance.channels.webrtc import signalling
+from appliance.channels.webrtc.call import WebRtcCall, WebRtcChannel, browser_ice_servers
+from appliance.channels.webrtc.signalling import Failure, Hangup, Key, Offer, Quality
+from appliance.dialogue.events import CallEnded, CallEvent
+from appliance.errors import ChannelError
+
+_LOGGER = logging.getLogger(__name__)
+
+STATIC_DIR = Path(str(resources.files("appliance.channels.webrtc") / "static"))
+WEBRTC = web.AppKey("webrtc", WebRtcChannel)
+_BUSY_CODES = {"webrtc-busy", "channel-busy", "not-accepting", "webrtc-disabled"}
+
+
+async def page(request: web.Request) -> web.FileResponse:
+    response = web.FileResponse(STATIC_DIR / "index.html")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+async def page_config(request: web.Request) -> web.Response:
+    """What the page needs to place a call: the hotel's name and the ICE servers."""
+    state = request.app[STATE]
+    channel = request.app[WEBRTC]
+    return web.json_response(
+        {
+            "hotel": state.toolbox.context.hotel.name,
+            "enabled": channel.settings.enabled and state.phase == "ready",
+            "ice_servers": browser_ice_servers(channel.settings),
+            "echo_cancellation": channel.settings.echo_cancellation,
+        }
+    )
+
+
+def _refusal(err: ChannelError) -> web.Response:
+    return json_error(503 if err.code in _BUSY_CODES else 400, err.code, err.message)
+
+
+async def offer(request: web.Request) -> web.Response:
+    """The aiortc pattern: an offer in, an answer out; the call lives until either side hangs up."""
+    state = request.app[STATE]
+    if state.phase != "ready":
+        return json_error(503, "not-ready", f"the appliance is {state.phase}; try again shortly")
+    try:
+        message = signalling.parse(await json_body(request))
+        if not isinstance(message, Offer):
+            raise ChannelError("bad-signal", 'POST an offer here: {"type": "offer", "sdp": ...}')
+        call = await request.app[WEBRTC].answer(message)
+    except ChannelError as err:
+        _LOGGER.warning("browser offer refused: %s", err.message)
+        return _refusal(err)
+    return web.json_response(json.loads(signalling.serialise(call.answer())))
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    """One call per connection: the offer, then keys and hang-up in; answer and events out.
+    Closing the page closes the socket, which hangs the call up."""
+    ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=2 * signalling.MAX_SDP_CHARS)
+    await ws.prepare(request)
+    outbox: asyncio.Queue[str | None] = asyncio.Queue()
+    writer = asyncio.create_task(_write(ws, outbox))
+    call: WebRtcCall | None = None
+
+    def on_event(event: CallEvent | Quality) -> None:
+        if isinstance(event, Quality):
+            outbox.put_nowait(signalling.serialise(event))
+            return
+        outbox.put_nowait(signalling.event_message(event))
+        if isinstance(event, CallEnded):
+            outbox.put_nowait(None)  # the call is over: the socket closes after this
+
+    try:
+        async for message in ws:
+            if message.type is not WSMsgType.TEXT:
+                continue
+            try:
+                signal = signalling.parse(message.data)
+                if isinstance(signal, Offer):
+                    if call is not None:
+                        raise ChannelError("call-exists", "this connection already has a call")
+                    if request.app[STATE].phase != "ready":
+                        raise ChannelError("not-accepting", "the appliance is still starting")
+                    call = await request.app[WEBRTC].answer(signal, on_event)
+                    outbox.put_nowait(signalling.serialise(call.answer()))
+                elif isinstance(signal, Key) and call is not None:
+                    call.key(signal.digit)
+                elif isinstance(signal, Hangup):
+                    break
+            except ChannelError as err:
+                _LOGGER.warning("browser signalling: %s", err.message)
+                outbox.put_nowait(signalling.serialise(Failure(err.code, err.message)))
+    finally:
+        if call is not None:
+            await call.end()
+        outbox.put_nowait(None)
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+        await ws.close()
+    return ws
+
+
+async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue[str | None]) -> None:
+    while (text := await outbox.get()) is not None:
+        if ws.closed:
+            return
+        with contextlib.suppress(ConnectionError):
+            await ws.send_str(text)
+    await ws.close()
+
+
+async def _close_calls(app: web.Application) -> None:
+    await app[WEBRTC].close_all()
+
+
+def add_routes(app: web.Application, channel: WebRtcChannel) -> None:
+    app[WEBRTC] = channel
+    app.router.add_get("/", page)
+    app.router.add_get("/talk", page)
+    app.router.add_static("/static/talk", STATIC_DIR, name="talk-static")
+    app.router.add_get("/voice/webrtc/config", page_config)
+    app.router.add_post("/voice/webrtc/offer", offer)
+    app.router.add_get("/voice/webrtc", websocket)
+    app.on_shutdown.append(_close_calls)
