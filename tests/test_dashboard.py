@@ -131,6 +131,14 @@ async def test_the_dashboard_shows_the_weeks_numbers(
         stages = await page.evaluate("Chart.getChart('chart-latency').data.datasets.map(d => d.label)")
         assert "voice_to_voice" in stages and "stt" in stages
 
+        # Browser calls' connection quality, mean per call.
+        cells = await page.eval_on_selector_all(
+            "#connection tr[data-channel=webrtc] td", "tds => tds.map(td => td.textContent)"
+        )
+        webrtc = kpis.connection["webrtc"]
+        assert cells == ["webrtc", f"{webrtc['rtc_jitter_ms']:.1f}",
+                         f"{webrtc['rtc_packet_loss_pct']:.1f}", f"{webrtc['rtc_rtt_ms']:.1f}"]  # fmt: skip
+
         # The live call, and its transcript on a click.
         await page.click(f"tr[data-session={live.id}]")
         await page.wait_for_selector("#live-transcript:not([hidden]) li")

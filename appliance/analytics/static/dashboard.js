@@ -103,6 +103,15 @@ async function load() {
     row.addEventListener("click", () => showLive(session.session_id));
     return row;
   });
+  fillTable("connection", Object.entries(kpis.connection), ([channel, values]) => {
+    const row = document.createElement("tr");
+    row.dataset.channel = channel;
+    cell(row, channel);
+    for (const name of ["rtc_jitter_ms", "rtc_packet_loss_pct", "rtc_rtt_ms"]) {
+      cell(row, values[name] === undefined ? "-" : values[name].toFixed(1));
+    }
+    return row;
+  });
   fillTable("flagged", data.flagged, (call) => {
     const row = document.createElement("tr");
     cell(row, call.session_id);
