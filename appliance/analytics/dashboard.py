@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from appliance.analytics.kpis import FACT_TOOL, STAGES, Period, call_facts_sql, summary
+from appliance.analytics.web import query_period
 from appliance.appstate import STATE, ServerState, json_error
 from appliance.config import AnalyticsSettings
 from appliance.store.access import jsonable
@@ -185,8 +186,6 @@ async def static(request: web.Request) -> web.StreamResponse:
 
 
 async def data(request: web.Request) -> web.Response:
-    from appliance.analytics.web import query_period
-
     state = _state(request)
     period = query_period(request)
     body = await state.store.read(dashboard_data, state.analytics, period)

@@ -499,4 +499,6 @@ async def sync_loop(runner: SyncRunner, sleep: Callable[[float], Awaitable[None]
             await runner.run()
         except SyncError as err:
             _LOGGER.error("sync run failed: %s", err.message)
+        except Exception:  # one bad run (a database error) must not end the schedule
+            _LOGGER.exception("sync run failed; the next scheduled run tries again")
 

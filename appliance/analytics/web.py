@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from aiohttp import web
 
 from appliance.analytics import metrics
 from appliance.analytics.kpis import Period, summary
+from appliance.api import parse_since
 from appliance.appstate import STATE, ServerState, json_error
 from appliance.errors import SyncError
 from appliance.store.access import jsonable
@@ -20,8 +22,6 @@ def _state(request: web.Request) -> ServerState:
 
 def query_time(request: web.Request, name: str) -> datetime | None:
     """A time in the query string (7d, 12h, 30m or ISO); a 400 naming it otherwise."""
-    from appliance.api import parse_since
-
     text = request.query.get(name)
     if not text:
         return None
@@ -39,8 +39,6 @@ def query_period(request: web.Request) -> Period:
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    import json
-
     return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=jsonable))
 
 
