@@ -75,6 +75,22 @@ def _rate_of(device: int | None, kind: str) -> int:
     return int(info["default_samplerate"])
 
 
+def _started(kind: Any, what: str, device: int | None, rate_hz: int, callback: Any) -> Any:
+    """A running PortAudio stream of 20 ms blocks of 16-bit mono; a failure names the device."""
+    try:
+        stream = kind(
+            samplerate=rate_hz, blocksize=rate_hz * BLOCK_MS // 1000, device=device,
+            channels=1, dtype="int16", callback=callback,
+        )  # fmt: skip
+        stream.start()
+    except sd.PortAudioError as err:
+        raise ChannelError(
+            "audio-device",
+            f"the {what} cannot be opened: {err}; the devices are:\n{describe_devices()}",
+        ) from err
+    return stream
+
+
 class Microphone:
     """Blocks of caller audio, read as they come."""
 
@@ -91,17 +107,9 @@ class Microphone:
             frame = AudioFrame(bytes(data), self.rate_hz)
             loop.call_soon_threadsafe(self._put, frame)
 
-        try:
-            self._stream = sd.RawInputStream(
-                samplerate=self.rate_hz, blocksize=self.rate_hz * BLOCK_MS // 1000,
-                device=self._device, channels=1, dtype="int16", callback=callback,
-            )  # fmt: skip
-            self._stream.start()
-        except sd.PortAudioError as err:
-            raise ChannelError(
-                "audio-device",
-                f"the microphone cannot be opened: {err}; the devices are:\n{describe_devices()}",
-            ) from err
+        self._stream = _started(
+            sd.RawInputStream, "microphone", self._device, self.rate_hz, callback
+        )
 
     def _put(self, frame: AudioFrame) -> None:
         if self._blocks.full():
@@ -144,17 +152,7 @@ class Speaker:
                 self._last_sound = time.monotonic()
             out[:] = bytes(chunk) + bytes(need - len(chunk))
 
-        try:
-            self._stream = sd.RawOutputStream(
-                samplerate=self.rate_hz, blocksize=self.rate_hz * BLOCK_MS // 1000,
-                device=self._device, channels=1, dtype="int16", callback=callback,
-            )  # fmt: skip
-            self._stream.start()
-        except sd.PortAudioError as err:
-            raise ChannelError(
-                "audio-device",
-                f"the speaker cannot be opened: {err}; the devices are:\n{describe_devices()}",
-            ) from err
+        self._stream = _started(sd.RawOutputStream, "speaker", self._device, self.rate_hz, callback)
 
     def play(self, frame: AudioFrame) -> None:
         pcm = self._resample(frame).pcm
