@@ -942,7 +942,7 @@ async def _kiosk(
                 elif event.get("type") == "reply":
                     show(f"agent: {event['text']}")
 
-            call = RemoteCall(connect, speaker, on_event)
+            call = RemoteCall(connect, speaker, on_event, channel="kiosk")
             await call.connect()
             return call
 

@@ -148,6 +148,7 @@ class LiveCall:
     def _stop_tasks(self) -> None:
         if self._key_timer is not None:
             self._key_timer.cancel()
+        self._keys.clear()  # keys pressed as the call ended may be card digits: not kept
         current = asyncio.current_task()
         for task in list(self._tasks):
             if task is not current:

@@ -175,3 +175,25 @@ async def live_state(engines: Engines, config: Config) -> AsyncIterator[ServerSt
     opened.phase = "ready"
     yield opened
     await close_state(opened)
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `appliance serve` for browsers and kiosk PCs on this machine: it offers them
+    loopback, the one address safe to use here. Yields its base URL."""
+    folder = tmp_path_factory.mktemp("served")
+    settings = folder / "appliance.toml"
+    settings.write_text('[webrtc]\nhost_addresses = ["127.0.0.1"]\nstats_interval_s = 1.0\n')
+    port = free_port()
+    process = subprocess.Popen(
+        [str(APPLIANCE), "serve", "--port", str(port)],
+        env=appliance_env(APPLIANCE_DATA_DIR=str(folder / "data"), APPLIANCE_CONFIG=str(settings)),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(f"{base}/voice/health", process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

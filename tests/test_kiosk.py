@@ -5,6 +5,7 @@ and the real `appliance kiosk` command. The guest speaks with espeak-ng's voice.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import queue
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
-from conftest import APPLIANCE, appliance_env, says_time
+from conftest import ADMIN_TOKEN, APPLIANCE, appliance_env, get, says_time
 
 from appliance.audio.frames import AudioFrame
 from appliance.engines import Engines
@@ -30,6 +31,13 @@ BLOCK_BYTES = RATE_HZ * 20 // 1000 * 2
 class SoundServer:
     env: dict[str, str]
     fifo: Path
+
+    def client_env(self, **settings: str) -> dict[str, str]:
+        """The environment of an `appliance` process that uses this sound server."""
+        return {
+            **appliance_env(**settings),
+            **{k: self.env[k] for k in ("XDG_RUNTIME_DIR", "PULSE_SERVER")},
+        }
 
 
 @pytest.fixture()
@@ -127,8 +135,7 @@ def test_a_guest_talks_to_the_kiosk_and_hears_the_answer_on_its_speaker(
     data = tmp_path / "data"
     settings = tmp_path / "appliance.toml"
     settings.write_text('[kiosk]\nmode = "always-on"\nsession_silence_s = 5.0\n')
-    env = {**appliance_env(APPLIANCE_DATA_DIR=str(data), APPLIANCE_CONFIG=str(settings)),
-           **{k: sound_server.env[k] for k in ("XDG_RUNTIME_DIR", "PULSE_SERVER")}}  # fmt: skip
+    env = sound_server.client_env(APPLIANCE_DATA_DIR=str(data), APPLIANCE_CONFIG=str(settings))
     guest = Guest(sound_server.fifo)
     speaker_file = tmp_path / "speaker.raw"
     with open(speaker_file, "wb") as heard_out:
@@ -178,8 +185,7 @@ def test_a_guest_talks_to_the_kiosk_and_hears_the_answer_on_its_speaker(
 def test_a_missing_device_is_named_with_the_devices_there_are(
     sound_server: SoundServer, tmp_path: Path
 ) -> None:
-    env = {**appliance_env(APPLIANCE_DATA_DIR=str(tmp_path / "data")),
-           **{k: sound_server.env[k] for k in ("XDG_RUNTIME_DIR", "PULSE_SERVER")}}  # fmt: skip
+    env = sound_server.client_env(APPLIANCE_DATA_DIR=str(tmp_path / "data"))
     listed = subprocess.run(
         [str(APPLIANCE), "kiosk", "--list-devices"], env=env, capture_output=True, text=True
     )
@@ -191,3 +197,48 @@ def test_a_missing_device_is_named_with_the_devices_there_are(
     assert missing.returncode == 1
     assert "'usb conference mic' matches no input device" in missing.stderr
     assert "pulse" in missing.stderr
+
+
+def test_a_kiosk_pc_talks_through_the_appliance_with_push_to_talk(
+    sound_server: SoundServer, served: str, tmp_path: Path
+) -> None:
+    """No models on the kiosk PC: the conversation runs on the appliance over WebRTC."""
+    settings = tmp_path / "kiosk.toml"
+    settings.write_text("[kiosk]\nsession_silence_s = 4.0\n")  # push-to-talk: the default
+    env = sound_server.client_env(
+        APPLIANCE_DATA_DIR=str(tmp_path / "kiosk-pc"),
+        APPLIANCE_MODELS_DIR=str(tmp_path / "no-models"),
+        APPLIANCE_CONFIG=str(settings),
+    )
+    guest = Guest(sound_server.fifo)
+    kiosk = subprocess.Popen(
+        [str(APPLIANCE), "kiosk", "--connect", served, "--device", "pulse",
+         "--output-device", "pulse", "--once"],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert kiosk.stdin is not None
+    try:
+        screen = lines_until(kiosk, "Press Enter", timeout_s=60)
+        kiosk.stdin.write("\n")
+        kiosk.stdin.flush()
+        screen += lines_until(kiosk, "(listening)", timeout_s=30)  # after the greeting
+        guest.say(espeak("What time is check-out?", tmp_path))
+        time.sleep(3.5)
+        kiosk.stdin.write("\n")  # done talking
+        kiosk.stdin.flush()
+        out, errors = kiosk.communicate(timeout=60)
+        screen += out.splitlines()
+    finally:
+        guest.stop()
+        if kiosk.poll() is None:
+            kiosk.kill()
+    assert kiosk.returncode == 0, errors
+    assert any(line.startswith("you:") and "check" in line.lower() for line in screen), screen
+    assert any(line.startswith("agent:") and says_time(line, "11") for line in screen), screen
+    for _ in range(100):  # the kiosk's hang-up reaches the server, which closes the row
+        status, body = get(f"{served}/voice/calls?channel=kiosk", token=ADMIN_TOKEN)
+        rows = json.loads(body)["calls"]
+        if status != 200 or all(r["status"] != "active" for r in rows):
+            break
+        time.sleep(0.1)
+    assert status == 200 and [r["status"] for r in rows] == ["completed"], rows

@@ -124,13 +124,17 @@ def open_peer_connections() -> int:
 
 def test_every_signalling_message_round_trips() -> None:
     sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n"
-    for message in (signalling.Offer(sdp), signalling.Hangup(), signalling.Key("5")):
+    for message in (
+        signalling.Offer(sdp), signalling.Offer(sdp, "kiosk"), signalling.Hangup(),
+        signalling.Key("5"),
+    ):  # fmt: skip
         assert signalling.parse(signalling.serialise(message)) == message
     for bad, named in (
         ("not json", "not JSON"),
         ('{"type": "offer"}', "sdp"),
         ('{"type": "offer", "sdp": "hello"}', "v=0"),
         ('{"type": "key", "digit": "12"}', "0-9"),
+        ('{"type": "offer", "sdp": "v=0", "channel": "phone"}', "'phone'"),
         ('{"type": "dance"}', "'dance'"),
         ("[1, 2]", "object"),
     ):

@@ -752,20 +752,22 @@ def speakable_small_talk(text: str) -> bool:
 
 
 #: Caller turns the language model must answer well before it may phrase small talk.
+#: Each with what would be off key in answer to it: sympathy for good news or none at all.
+_SYMPATHY = r"\b(sorry|sad|unfortunate|family)\b"
 GATE_PROBES = (
-    "Hi there, how are you doing today?",
-    "Oh, it's my first time in Portland.",
-    "Sorry, I'm driving, one second.",
-    "We're here for my sister's wedding.",
-    "Ha, that's funny.",
-    "My flight got delayed, what a day.",
+    ("Hi there, how are you doing today?", _SYMPATHY),
+    ("Oh, it's my first time in Portland.", _SYMPATHY),
+    ("Sorry, I'm driving, one second.", r"\b(family|sad)\b"),
+    ("We're here for my sister's wedding.", _SYMPATHY),
+    ("Ha, that's funny.", _SYMPATHY),
+    ("My flight got delayed, what a day.", r"\b(great|wonderful|congratulations)\b"),
 )
 
 
 async def small_talk_gate(phraser: Phraser, hotel_name: str) -> bool:
     """Whether the model may phrase small talk: every probe must get a speakable sentence.
     The bundled 135M model does not pass; a 7B instruct model does."""
-    for probe in GATE_PROBES:
+    for probe, off_key in GATE_PROBES:
         reply = await phraser(
             [
                 ChatMessage(
@@ -776,7 +778,7 @@ async def small_talk_gate(phraser: Phraser, hotel_name: str) -> bool:
                 ChatMessage("user", probe),
             ]
         )
-        if not reply or not speakable_small_talk(reply):
+        if not reply or not speakable_small_talk(reply) or re.search(off_key, reply, re.I):
             _LOGGER.info(
                 "small talk stays on fixed sentences: the model answered %r with %r", probe, reply
             )

@@ -10,6 +10,7 @@ import threading
 import time
 from typing import Any
 
+import numpy as np
 import sounddevice as sd
 
 from appliance.audio.frames import AudioFrame
@@ -19,6 +20,8 @@ from appliance.errors import ChannelError
 BLOCK_MS = 20
 #: The speaker counts as busy this long after its last sound: the room's echo dies down.
 ECHO_TAIL_S = 0.3
+#: A piece of audio with a sample this loud (16-bit) is sound, not silence or codec noise.
+SOUND_LEVEL = 200
 
 
 def list_devices() -> list[dict[str, Any]]:
@@ -75,6 +78,22 @@ def _rate_of(device: int | None, kind: str) -> int:
     return int(info["default_samplerate"])
 
 
+def _started(kind: Any, what: str, device: int | None, rate_hz: int, callback: Any) -> Any:
+    """A running PortAudio stream of 20 ms blocks of 16-bit mono; a failure names the device."""
+    try:
+        stream = kind(
+            samplerate=rate_hz, blocksize=rate_hz * BLOCK_MS // 1000, device=device,
+            channels=1, dtype="int16", callback=callback,
+        )  # fmt: skip
+        stream.start()
+    except sd.PortAudioError as err:
+        raise ChannelError(
+            "audio-device",
+            f"the {what} cannot be opened: {err}; the devices are:\n{describe_devices()}",
+        ) from err
+    return stream
+
+
 class Microphone:
     """Blocks of caller audio, read as they come."""
 
@@ -91,17 +110,9 @@ class Microphone:
             frame = AudioFrame(bytes(data), self.rate_hz)
             loop.call_soon_threadsafe(self._put, frame)
 
-        try:
-            self._stream = sd.RawInputStream(
-                samplerate=self.rate_hz, blocksize=self.rate_hz * BLOCK_MS // 1000,
-                device=self._device, channels=1, dtype="int16", callback=callback,
-            )  # fmt: skip
-            self._stream.start()
-        except sd.PortAudioError as err:
-            raise ChannelError(
-                "audio-device",
-                f"the microphone cannot be opened: {err}; the devices are:\n{describe_devices()}",
-            ) from err
+        self._stream = _started(
+            sd.RawInputStream, "microphone", self._device, self.rate_hz, callback
+        )
 
     def _put(self, frame: AudioFrame) -> None:
         if self._blocks.full():
@@ -118,13 +129,16 @@ class Microphone:
 
 
 class Speaker:
-    """Plays frames in order, silence in between; knows when it is talking."""
+    """Plays frames in order, silence in between; knows when it is talking: a remote call
+    sends silence between replies too, so only sound counts, not frames."""
 
     def __init__(self, device: int | None) -> None:
         self._device = device
         self.rate_hz = _rate_of(device, "outputs")
         self._resample = StreamResampler(self.rate_hz)
-        self._pending: collections.deque[bytes] = collections.deque()
+        #: What is still to play, each piece with whether it holds sound.
+        self._pending: collections.deque[tuple[bytes, bool]] = collections.deque()
+        self._sounds_pending = 0
         self._lock = threading.Lock()
         self._last_sound = 0.0
         self._stream: sd.RawOutputStream | None = None
@@ -133,45 +147,42 @@ class Speaker:
         def callback(out: Any, frames: int, when: Any, status: sd.CallbackFlags) -> None:
             need = frames * 2
             chunk = bytearray()
+            sounded = False
             with self._lock:
                 while self._pending and len(chunk) < need:
-                    piece = self._pending.popleft()
+                    piece, sound = self._pending.popleft()
                     take = need - len(chunk)
                     chunk += piece[:take]
+                    sounded = sounded or sound
                     if len(piece) > take:
-                        self._pending.appendleft(piece[take:])
-            if chunk:
+                        self._pending.appendleft((piece[take:], sound))
+                    elif sound:
+                        self._sounds_pending -= 1
+            if sounded:
                 self._last_sound = time.monotonic()
             out[:] = bytes(chunk) + bytes(need - len(chunk))
 
-        try:
-            self._stream = sd.RawOutputStream(
-                samplerate=self.rate_hz, blocksize=self.rate_hz * BLOCK_MS // 1000,
-                device=self._device, channels=1, dtype="int16", callback=callback,
-            )  # fmt: skip
-            self._stream.start()
-        except sd.PortAudioError as err:
-            raise ChannelError(
-                "audio-device",
-                f"the speaker cannot be opened: {err}; the devices are:\n{describe_devices()}",
-            ) from err
+        self._stream = _started(sd.RawOutputStream, "speaker", self._device, self.rate_hz, callback)
 
     def play(self, frame: AudioFrame) -> None:
         pcm = self._resample(frame).pcm
+        samples = np.frombuffer(pcm, dtype="<i2")
+        sound = bool(len(samples)) and int(np.abs(samples).max()) >= SOUND_LEVEL
         with self._lock:
-            self._pending.append(pcm)
-        self._last_sound = time.monotonic()
+            self._pending.append((pcm, sound))
+            self._sounds_pending += sound
 
     def clear(self) -> None:
         with self._lock:
             self._pending.clear()
+            self._sounds_pending = 0
         self._resample.reset()
 
     @property
     def busy(self) -> bool:
         """Talking, or just stopped: what the microphone hears now may be our own voice."""
         with self._lock:
-            pending = bool(self._pending)
+            pending = self._sounds_pending > 0
         return pending or time.monotonic() - self._last_sound < ECHO_TAIL_S
 
     def close(self) -> None:

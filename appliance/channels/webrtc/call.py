@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -93,7 +94,8 @@ class WebRtcChannel:
             raise ChannelError("webrtc-disabled", "browser calls are turned off ([webrtc] enabled)")
         if not self.switchboard.sessions.accepting:
             raise ChannelError("not-accepting", "the appliance is shutting down")
-        if self.switchboard.live("webrtc") >= self.settings.max_sessions:
+        # Checked and taken with no await between: a burst of offers cannot pass it together.
+        if len(self.calls) >= self.settings.max_sessions:
             raise ChannelError(
                 "webrtc-busy",
                 f"all {self.settings.max_sessions} browser conversations are in use; "
@@ -167,9 +169,8 @@ class WebRtcCall:
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         try:
             self.live = await self._channel.switchboard.open(
-                "webrtc", WebRtcSink(self._outbound), max_calls=self._settings.max_sessions,
-                greet=False,
-            )  # fmt: skip
+                offer.channel, WebRtcSink(self._outbound), greet=False
+            )
         except SessionError as err:
             raise ChannelError(err.code, err.message) from err
         if self._on_event is not None:
@@ -188,8 +189,8 @@ class WebRtcCall:
         if self.live is not None:
             self.live.key(digit)
 
-    def _spawn(self, work: object) -> None:
-        task = asyncio.ensure_future(work)  # type: ignore[call-overload]
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 import aiohttp
@@ -37,8 +37,10 @@ class RemoteCall:
         base_url: str,
         speaker: Speaker,
         on_event: Callable[[dict[str, Any]], None] | None = None,
+        channel: str = "webrtc",
     ) -> None:
         self._base_url = base_url.rstrip("/")
+        self._channel = channel
         self._speaker = speaker
         self._on_event = on_event
         self._outbound = OutboundAudio()
@@ -85,7 +87,8 @@ class RemoteCall:
         await pc.setLocalDescription(await pc.createOffer())
         url = self._base_url.replace("http", "ws", 1) + "/voice/webrtc"
         self._ws = await self._http.ws_connect(url, heartbeat=20.0)
-        await self._ws.send_str(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
+        offer = {"type": "offer", "sdp": pc.localDescription.sdp, "channel": self._channel}
+        await self._ws.send_str(json.dumps(offer))
         self._spawn(self._read(self._ws, pc))
         try:
             async with asyncio.timeout(timeout_s):
@@ -125,8 +128,8 @@ class RemoteCall:
             await self._http.close()
         self.done.set()
 
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.ensure_future(work)
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

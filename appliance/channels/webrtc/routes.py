@@ -104,6 +104,14 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             except ChannelError as err:
                 _LOGGER.warning("browser signalling: %s", err.message)
                 outbox.put_nowait(signalling.serialise(Failure(err.code, err.message)))
+            except Exception:  # the call boundary: this guest is told, the server goes on
+                _LOGGER.exception("a browser call could not be set up")
+                outbox.put_nowait(
+                    signalling.serialise(
+                        Failure("webrtc-failed", "the call could not be set up; please try again")
+                    )
+                )
+                break
     finally:
         if call is not None:
             await call.end()

@@ -26,9 +26,15 @@ MAX_SDP_CHARS = 64 * 1024
 KEYS = frozenset("0123456789*#")
 
 
+#: Who may place a call here: a guest's browser, or a lobby kiosk PC (its calls are kept as
+#: the kiosk's).
+CLIENTS = ("webrtc", "kiosk")
+
+
 @dataclass(frozen=True)
 class Offer:
     sdp: str
+    channel: str = "webrtc"
     type: str = "offer"
 
 
@@ -91,7 +97,12 @@ def parse(data: str | bytes | dict[str, Any]) -> Inbound:
             raise ChannelError(
                 "bad-offer", f"the offer's sdp has {len(sdp)} characters; at most {MAX_SDP_CHARS}"
             )
-        return Offer(sdp)
+        channel = message.get("channel", "webrtc")
+        if channel not in CLIENTS:
+            raise ChannelError(
+                "bad-offer", f"the offer's channel must be one of {', '.join(CLIENTS)}, not {channel!r}"
+            )
+        return Offer(sdp, channel)
     if kind == "hangup":
         return Hangup()
     if kind == "key":
