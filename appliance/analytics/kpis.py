@@ -10,7 +10,7 @@ reached the agent (all but abandoned)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -323,14 +323,3 @@ def hourly_sql(settings: AnalyticsSettings) -> str:
     FROM per_call LEFT JOIN latency USING (hour_start, channel)
     ORDER BY hour_start, channel
     """
-
-
-def hourly(db: Connection, settings: AnalyticsSettings, period: Period) -> list[dict[str, Any]]:
-    cursor = db.execute(hourly_sql(settings), [period.start, period.end])
-    names = [d[0] for d in cursor.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def hours_back(hours: int, now: datetime | None = None) -> Period:
-    now = now or datetime.now(UTC)
-    return Period(now - timedelta(hours=hours), now)

@@ -38,7 +38,6 @@ from appliance.store.database import Connection
 _LOGGER = logging.getLogger(__name__)
 
 R = TypeVar("R")
-DATASETS = ("hourly", "calls")
 
 
 @dataclass(frozen=True)
@@ -452,6 +451,7 @@ class SyncRunner:
     async def _run(self) -> SyncReport:
         # The watermark belongs to the place the data goes: a new bucket or URL gets it all.
         name = self.target
+        # Per-call rows only when opted in; aggregates always.
         datasets = ("hourly", "calls") if self.settings.include_calls else ("hourly",)
         settled = _floor_hour(self._now() - timedelta(minutes=self.settings.settle_minutes))
         planned = await self._db.write(_plan, name, self.settings.property_id, datasets, settled)
