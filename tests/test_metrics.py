@@ -155,3 +155,14 @@ async def test_the_cli_reads_through_the_running_server(served: tuple[ServerStat
     assert code == 0 and json.loads(out)["enabled"] is False
     code, out, err = await run(env, "sync", "now")
     assert code == 1 and "nothing leaves the box" in err
+
+
+async def test_the_summary_api_names_a_bad_period(served: tuple[ServerState, str]) -> None:
+    _, base = served
+    status, body = await get(base + "/admin/analytics/summary?until=someday", ADMIN_TOKEN)
+    assert status == 400 and "until" in body and "someday" in body
+    status, body = await get(base + "/admin/analytics/summary?since=1d&until=3d", ADMIN_TOKEN)
+    assert status == 400 and "must be before until" in body
+    status, body = await get(base + "/admin/analytics/summary?since=2d", ADMIN_TOKEN)
+    assert status == 200 and json.loads(body)["calls"] > 0
+    assert (await get(base + "/admin/analytics/summary"))[0] == 401
