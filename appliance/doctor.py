@@ -48,7 +48,29 @@ def run_checks(config: Config, config_problem: str | None = None) -> list[Check]
     checks.append(_disk(config.paths.data_dir))
     checks.append(_database(config.paths.database_file))
     checks.append(_admin_token(config))
+    checks.append(_sync(config))
     return checks
+
+
+def _sync(config: Config) -> Check:
+    """Where analytics go, if anywhere: sync is off unless the hotel turns it on."""
+    sync = config.sync
+    if not sync.enabled:
+        return Check("cloud sync", Status.OK, "off: no analytics leave the box")
+    where = (
+        f"s3://{sync.s3_bucket}/{sync.s3_prefix}" + (f" at {sync.s3_endpoint_url}" if sync.s3_endpoint_url else "")
+        if sync.destination == "s3"
+        else sync.https_url
+    )
+    sent = "hourly aggregates" + (
+        (", per-call rows" + (" with redacted transcripts" if sync.include_transcripts else ""))
+        if sync.include_calls
+        else ""
+    )
+    return Check(
+        "cloud sync", Status.OK,
+        f"{sent} of {sync.property_id} to {where}, {sync.schedule}; `appliance sync status` shows the last run",
+    )  # fmt: skip
 
 
 def _python() -> Check:

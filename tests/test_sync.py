@@ -349,6 +349,12 @@ async def test_sync_commands_on_the_file(
     code, out, err = await run(env, "sync", "status")
     assert code == 0, err
     assert "last success" in out and "0 batch(es)" in out
+    _, out, _ = await run(env, "doctor", "--json")
+    (check,) = [c for c in json.loads(out) if c["name"] == "cloud sync"]
+    assert check["status"] == "ok" and url in check["detail"] and "per-call" not in check["detail"]
+    _, out, _ = await run(base_env, "doctor", "--json")
+    (check,) = [c for c in json.loads(out) if c["name"] == "cloud sync"]
+    assert check["detail"] == "off: no analytics leave the box"
 
     bad = tmp_path / "bad.toml"
     bad.write_text('[sync]\nenabled = true\ndestination = "https"\nschedule = "every tuesday"\n')
