@@ -154,11 +154,11 @@ async def prepare_agent(config: Config, agent: Agent, engines: Engines) -> None:
             [agent.greeting(config.dialogue.greeting), *FIXED_PROMPTS, *agent.fixed_sentences()]
         )
         _LOGGER.info("rendered %d pieces of fixed prompts ahead of the first call", rendered)
-    if config.dialogue.small_talk_with_llm:
-        phraser = llm_phraser(engines)
-        if await small_talk_gate(phraser, agent.hotel.name):
-            agent.phraser = phraser
-            _LOGGER.info("small talk: phrased by the language model (it passed the check)")
+    if config.dialogue.small_talk_with_llm and await small_talk_gate(
+        llm_phraser(engines, temperature=0.0), agent.hotel.name
+    ):
+        agent.phraser = llm_phraser(engines)
+        _LOGGER.info("small talk: phrased by the language model (it passed the check)")
 
 
 async def _finish_crashed_recordings(store: Store, recordings: Recordings) -> None:

@@ -242,3 +242,16 @@ def test_a_kiosk_pc_talks_through_the_appliance_with_push_to_talk(
             break
         time.sleep(0.1)
     assert status == 200 and [r["status"] for r in rows] == ["completed"], rows
+
+
+def test_a_box_without_sound_devices_says_so(tmp_path: Path) -> None:
+    env = appliance_env(APPLIANCE_DATA_DIR=str(tmp_path / "data"))
+    env.pop("PULSE_SERVER", None)
+    env["XDG_RUNTIME_DIR"] = str(tmp_path)  # no sound server here
+    result = subprocess.run(
+        [str(APPLIANCE), "kiosk", "--connect", "http://127.0.0.1:9", "--once"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "the default input cannot be used" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr

@@ -176,7 +176,9 @@ async def test_small_talk_from_the_bundled_model_stays_on_fixed_sentences(
     live_state: ServerState,
 ) -> None:
     """The 135M model fails the small-talk check, so the agent never speaks its words."""
-    assert not await small_talk_gate(llm_phraser(live_state.engines), "Harbor View Hotel")
+    assert not await small_talk_gate(
+        llm_phraser(live_state.engines, temperature=0.0), "Harbor View Hotel"
+    )
     config = default_config()
     await prepare_agent(config, live_state.agent, live_state.engines)
     assert isinstance(live_state.agent, HotelAgent) and live_state.agent.phraser is None

@@ -152,7 +152,9 @@ class Heard:
     @property
     def has_booking_details(self) -> bool:
         s = self.slots
-        return any(v is not None for v in (s.check_in, s.check_out, s.nights, s.guests, s.room_type))
+        return any(
+            v is not None for v in (s.check_in, s.check_out, s.nights, s.guests, s.room_type)
+        )
 
 
 class HotelAgent:
@@ -257,15 +259,27 @@ class HotelAgent:
         repeat_only = heard.only(c.Repeat, c.Unclear, c.Thanks, c.Greeting)
         if heard.has(c.Repeat) and repeat_only and state.last_reply:
             return Reply(state.last_reply)
-        if heard.has(c.Goodbye) and not heard.has(
-            c.StartBooking, c.AskFact, c.Handoff, c.Callback, c.Cancel, c.FindReservation
-        ) or (state.expecting == "anything_else" and heard.has(c.Deny) and heard.only(c.Deny, c.Thanks)):
+        if (
+            heard.has(c.Goodbye)
+            and not heard.has(
+                c.StartBooking, c.AskFact, c.Handoff, c.Callback, c.Cancel, c.FindReservation
+            )
+            or (
+                state.expecting == "anything_else"
+                and heard.has(c.Deny)
+                and heard.only(c.Deny, c.Thanks)
+            )
+        ):
             return Reply(
                 f"Thank you for calling {self.hotel.name}. Goodbye!", end_call=True, outcome="completed"
             )  # fmt: skip
         facts = heard.facts
         others = tuple(x for x in heard.commands if not isinstance(x, c.AskFact | c.Unclear))
-        if facts and others and not (len(others) == 1 and isinstance(others[0], c.Thanks | c.Greeting)):
+        if (
+            facts
+            and others
+            and not (len(others) == 1 and isinstance(others[0], c.Thanks | c.Greeting))
+        ):
             answers = [await self._fact_text(f.topic) for f in facts]
             reply = await self._action(session, state, Heard(others))
             return replace(reply, text=" ".join([*answers, reply.text]).strip())
@@ -299,8 +313,10 @@ class HotelAgent:
             and not heard.has(c.StartBooking) and state.expecting in (None, "anything_else", "change")
         ):  # fmt: skip
             return await self._change(session, state, heard)
-        if heard.has(c.StartBooking) or heard.has_booking_details or (
-            state.booking is not None and heard.has(c.SetSlots)
+        if (
+            heard.has(c.StartBooking)
+            or heard.has_booking_details
+            or (state.booking is not None and heard.has(c.SetSlots))
         ):
             if heard.has(c.StartBooking) and state.last_reservation is not None:
                 state.booking, state.last_reservation = None, None  # a second, new booking
@@ -366,9 +382,17 @@ class HotelAgent:
         updates: dict[str, Any] = {}
         if slots.check_in is not None:
             updates["check_in"] = slots.check_in
-        if slots.check_in is not None and slots.check_out is not None and slots.check_out > slots.check_in:
+        if (
+            slots.check_in is not None
+            and slots.check_out is not None
+            and slots.check_out > slots.check_in
+        ):
             updates["nights"] = (slots.check_out - slots.check_in).days
-        elif slots.check_out is not None and booking.check_in is not None and slots.check_out > booking.check_in:
+        elif (
+            slots.check_out is not None
+            and booking.check_in is not None
+            and slots.check_out > booking.check_in
+        ):
             updates["nights"] = (slots.check_out - booking.check_in).days
         for name in ("nights", "guests", "room_type", "name", "phone"):
             value = getattr(slots, name)
@@ -530,7 +554,9 @@ class HotelAgent:
         old = state.last_reservation
         if old is None:
             state.expecting, state.code_for = "code", "change"
-            return Reply("Of course. What is your confirmation code? Please read it one character at a time.")
+            return Reply(
+                "Of course. What is your confirmation code? Please read it one character at a time."
+            )
         if state.booking is None or state.pending != "rebook":
             state.booking = Booking(
                 check_in=date.fromisoformat(str(old["check_in"])[:10]),
@@ -540,7 +566,9 @@ class HotelAgent:
             )  # fmt: skip
         if not heard.has_booking_details:
             state.expecting, state.pending = "change", "rebook"
-            return Reply("Of course. What would you like to change: the dates, the number of guests or the room?")
+            return Reply(
+                "Of course. What would you like to change: the dates, the number of guests or the room?"
+            )
         self._apply(state.booking, heard.slots)
         state.pending, state.expecting = "rebook", None
         return Reply(self._confirmation(state.booking, rebook=True))
@@ -567,7 +595,9 @@ class HotelAgent:
             if mine.get("ok"):
                 state.last_reservation = mine["reservations"][0]
                 state.expecting = "anything_else"
-                return Reply(f"{mine['say']} That's the reservation under the number you're calling from. {ANYTHING_ELSE}")
+                return Reply(
+                    f"{mine['say']} That's the reservation under the number you're calling from. {ANYTHING_ELSE}"
+                )
         if not code:
             state.expecting, state.code_for = "code", "change" if then_change else "find"
             return Reply(
@@ -581,7 +611,9 @@ class HotelAgent:
                 state.expecting, state.pending = "change", "rebook"
                 state.booking = None
                 await self._change(session, state, Heard(()))
-                return Reply(f"{result['say']} What would you like to change: the dates, the number of guests or the room?")
+                return Reply(
+                    f"{result['say']} What would you like to change: the dates, the number of guests or the room?"
+                )
             state.expecting = "anything_else"
             return Reply(f"{result['say']} {ANYTHING_ELSE}")
         state.expecting = "code"
@@ -712,12 +744,15 @@ class HotelAgent:
         return Reply(FALLBACK)
 
 
-def llm_phraser(engines: Engines) -> Phraser:
-    """Small talk from the language model on its worker: the first sentence, or None."""
+def llm_phraser(engines: Engines, temperature: float | None = None) -> Phraser:
+    """Small talk from the language model on its worker: the first sentence, or None.
+    ``temperature`` 0 gives the model's most likely words, the same every time."""
 
     async def phrase(messages: list[ChatMessage]) -> str | None:
         try:
-            text = await engines.llm.run(lambda model, m: model.complete(m, 40), messages)
+            text = await engines.llm.run(
+                lambda model, m: model.complete(m, 40, temperature), messages
+            )
         except (LlmError, ModelError) as err:
             _LOGGER.warning("small talk unavailable: %s", err.message)
             return None
@@ -766,7 +801,9 @@ GATE_PROBES = (
 
 async def small_talk_gate(phraser: Phraser, hotel_name: str) -> bool:
     """Whether the model may phrase small talk: every probe must get a speakable sentence.
-    The bundled 135M model does not pass; a 7B instruct model does."""
+    Give it a phraser at temperature 0, so the verdict is on the model's most likely words
+    and the same at every start. The bundled 135M model does not pass; a 7B instruct model
+    does."""
     for probe, off_key in GATE_PROBES:
         reply = await phraser(
             [
@@ -778,7 +815,15 @@ async def small_talk_gate(phraser: Phraser, hotel_name: str) -> bool:
                 ChatMessage("user", probe),
             ]
         )
-        if not reply or not speakable_small_talk(reply) or re.search(off_key, reply, re.I):
+        parroted = reply is not None and re.findall(r"\w+", reply.lower()) == re.findall(
+            r"\w+", probe.lower()
+        )
+        if (
+            not reply
+            or not speakable_small_talk(reply)
+            or re.search(off_key, reply, re.I)
+            or parroted
+        ):
             _LOGGER.info(
                 "small talk stays on fixed sentences: the model answered %r with %r", probe, reply
             )

@@ -19,7 +19,14 @@ class ChatMessage:
 class ChatModel(Protocol):
     """Continues a conversation. Blocking: call it from the model's worker."""
 
-    def complete(self, messages: Sequence[ChatMessage], max_tokens: int | None = None) -> str: ...
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> str:
+        """The reply; ``temperature`` overrides the configured one (0: the most likely words)."""
+        ...
 
     def stream(
         self, messages: Sequence[ChatMessage], max_tokens: int | None = None
@@ -33,11 +40,14 @@ class ChatModel(Protocol):
 
 
 def chat_request(
-    messages: Sequence[ChatMessage], max_tokens: int, settings: LlmSettings
+    messages: Sequence[ChatMessage],
+    max_tokens: int,
+    settings: LlmSettings,
+    temperature: float | None = None,
 ) -> dict[str, Any]:
     """The body of a chat completion, as llama.cpp and OpenAI-compatible servers take it."""
     return {
         "messages": [{"role": m.role, "content": m.content} for m in messages],
         "max_tokens": max_tokens,
-        "temperature": settings.temperature,
+        "temperature": settings.temperature if temperature is None else temperature,
     }

@@ -28,7 +28,7 @@ class LlamaChatModel:
         if settings.device == "cuda" and not gpu:
             raise ModelError(
                 "llm-load-failed",
-                "[llm] device = \"cuda\" but llama.cpp was built without GPU support (install.sh --gpu builds it with CUDA)",
+                '[llm] device = "cuda" but llama.cpp was built without GPU support (install.sh --gpu builds it with CUDA)',
             )
         self.device = "cuda" if gpu else "cpu"
         try:
@@ -47,12 +47,26 @@ class LlamaChatModel:
             ) from err
         self._settings = settings
 
-    def _request(self, messages: Sequence[ChatMessage], max_tokens: int | None) -> dict[str, Any]:
-        return chat_request(messages, max_tokens or self._settings.max_reply_tokens, self._settings)
+    def _request(
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int | None,
+        temperature: float | None = None,
+    ) -> dict[str, Any]:
+        return chat_request(
+            messages, max_tokens or self._settings.max_reply_tokens, self._settings, temperature
+        )
 
-    def complete(self, messages: Sequence[ChatMessage], max_tokens: int | None = None) -> str:
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> str:
         try:
-            result: Any = self._llama.create_chat_completion(**self._request(messages, max_tokens))
+            result: Any = self._llama.create_chat_completion(
+                **self._request(messages, max_tokens, temperature)
+            )
         except Exception as err:
             raise LlmError("llm-failed", f"llama.cpp completion failed: {err}") from err
         return str(result["choices"][0]["message"]["content"] or "").strip()

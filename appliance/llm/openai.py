@@ -24,7 +24,7 @@ class OpenAiChatModel:
         if not settings.base_url.startswith(("http://", "https://")):
             raise ModelError(
                 "llm-load-failed",
-                f"[llm] backend = \"openai\" needs base_url, an http(s) address; got {settings.base_url!r}",
+                f'[llm] backend = "openai" needs base_url, an http(s) address; got {settings.base_url!r}',
             )
         base = settings.base_url.rstrip("/")
         self._url = (base if base.endswith("/v1") else base + "/v1") + "/chat/completions"
@@ -40,14 +40,17 @@ class OpenAiChatModel:
         if self._settings.api_key:
             request.add_header("Authorization", f"Bearer {self._settings.api_key}")
         try:
-            with urllib.request.urlopen(request, timeout=timeout_s or self._settings.timeout_s) as reply:
+            with urllib.request.urlopen(
+                request, timeout=timeout_s or self._settings.timeout_s
+            ) as reply:
                 payload = reply.read()
         except urllib.error.HTTPError as err:
             detail = err.read()[:300].decode(errors="replace")
             raise LlmError("llm-failed", f"{self._url} answered {err.code}: {detail}") from err
         except TimeoutError as err:
             raise LlmError(
-                "llm-timeout", f"{self._url} did not answer within {timeout_s or self._settings.timeout_s} s"
+                "llm-timeout",
+                f"{self._url} did not answer within {timeout_s or self._settings.timeout_s} s",
             ) from err
         except (urllib.error.URLError, OSError) as err:
             raise LlmError("llm-unreachable", f"{self._url} cannot be reached: {err}") from err
@@ -56,14 +59,28 @@ class OpenAiChatModel:
             return dict(answer["choices"][0]["message"])
         except (ValueError, KeyError, IndexError, TypeError) as err:
             raise LlmError(
-                "llm-bad-answer", f"{self._url} answered something that is not a chat completion: {payload[:200]!r}"
+                "llm-bad-answer",
+                f"{self._url} answered something that is not a chat completion: {payload[:200]!r}",
             ) from err
 
-    def _request(self, messages: Sequence[ChatMessage], max_tokens: int | None) -> dict[str, Any]:
-        return chat_request(messages, max_tokens or self._settings.max_reply_tokens, self._settings)
+    def _request(
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int | None,
+        temperature: float | None = None,
+    ) -> dict[str, Any]:
+        return chat_request(
+            messages, max_tokens or self._settings.max_reply_tokens, self._settings, temperature
+        )
 
-    def complete(self, messages: Sequence[ChatMessage], max_tokens: int | None = None) -> str:
-        return str(self._post(self._request(messages, max_tokens)).get("content") or "").strip()
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> str:
+        body = self._request(messages, max_tokens, temperature)
+        return str(self._post(body).get("content") or "").strip()
 
     def stream(
         self, messages: Sequence[ChatMessage], max_tokens: int | None = None

@@ -74,7 +74,16 @@ def find_device(wanted: str, kind: str) -> int | None:
 
 
 def _rate_of(device: int | None, kind: str) -> int:
-    info = sd.query_devices(device, "input" if kind == "inputs" else "output")
+    """The device's own rate; a missing device (none at all, or no default) is named."""
+    what = "input" if kind == "inputs" else "output"
+    try:
+        info = sd.query_devices(device, what)
+    except (sd.PortAudioError, ValueError) as err:
+        which = "the default " + what if device is None else f"{what} device {device}"
+        raise ChannelError(
+            "audio-device",
+            f"{which} cannot be used ({err}); the devices are:\n{describe_devices()}",
+        ) from err
     return int(info["default_samplerate"])
 
 

@@ -28,6 +28,7 @@ from appliance.audio.resample import StreamResampler
 from appliance.channels.kiosk.audio import Microphone, Speaker
 from appliance.config import KioskSettings
 from appliance.dialogue.events import AgentSays, CallEnded, CallerSaid, CallEvent
+from appliance.errors import ChannelError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -83,7 +84,16 @@ class Kiosk:
         try:
             while True:
                 await self._wait_for_guest()
-                await self._converse()
+                try:
+                    await self._converse()
+                except ChannelError as err:
+                    # The appliance is away (restarting, the network): this guest is told, and
+                    # the kiosk waits for the next one rather than stopping.
+                    _LOGGER.warning("kiosk conversation could not start: %s", err.message)
+                    self._show("Sorry, the front desk cannot be reached right now.")
+                    if once:
+                        raise
+                    continue
                 held += 1
                 if once:
                     return held

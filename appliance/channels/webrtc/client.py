@@ -86,7 +86,13 @@ class RemoteCall:
 
         await pc.setLocalDescription(await pc.createOffer())
         url = self._base_url.replace("http", "ws", 1) + "/voice/webrtc"
-        self._ws = await self._http.ws_connect(url, heartbeat=20.0)
+        try:
+            self._ws = await self._http.ws_connect(url, heartbeat=20.0)
+        except (aiohttp.ClientError, OSError) as err:
+            await self.close()
+            raise ChannelError(
+                "appliance-unreachable", f"cannot open the call to {url}: {err}"
+            ) from err
         offer = {"type": "offer", "sdp": pc.localDescription.sdp, "channel": self._channel}
         await self._ws.send_str(json.dumps(offer))
         self._spawn(self._read(self._ws, pc))
