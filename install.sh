@@ -68,7 +68,7 @@ apt_wanted=(libportaudio2)
 apt_missing=()
 if command -v dpkg >/dev/null 2>&1; then
   for pkg in "${apt_wanted[@]}"; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || apt_missing+=("$pkg")
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || apt_missing+=("$pkg")
   done
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
@@ -112,18 +112,23 @@ step "llama.cpp ($LLAMA_SPEC)"
 # Built for a portable CPU baseline (AVX2, FMA, F16C), never -march=native: a native build
 # picks up AMX tile instructions that a virtual machine can advertise and yet not run (llama.cpp
 # then crashes on its first token), and a cached native wheel would travel to another CPU.
-if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then
+if [ "$(uname -m)" != x86_64 ]; then
+  LLAMA_CPU_FLAGS=""  # ARM and others: llama.cpp's own choice for this CPU
+elif grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && grep -qw f16c /proc/cpuinfo; then
   LLAMA_CPU_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
 else
-  LLAMA_CPU_FLAGS="-DGGML_NATIVE=OFF"
+  # ggml turns these on by default when not native: an older CPU would stop on them.
+  LLAMA_CPU_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=OFF -DGGML_AVX2=OFF -DGGML_FMA=OFF -DGGML_F16C=OFF -DGGML_BMI2=OFF"
 fi
 LLAMA_CMAKE="-DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF $LLAMA_CPU_FLAGS ${CMAKE_ARGS:-}"
 # The built wheel is kept under a key of the version and the build flags: pip's own cache
 # would hand back a wheel built with other flags.
 LLAMA_KEY=$(printf '%s %s' "$LLAMA_SPEC" "$LLAMA_CMAKE" | sha256sum | cut -c1-16)
-LLAMA_WHEELS=${XDG_CACHE_HOME:-$HOME/.cache}/appliance/llama-cpp/$LLAMA_KEY
+LLAMA_WHEELS=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/appliance/llama-cpp/$LLAMA_KEY
 LLAMA_STAMP=$VENV/.llama-cpp-build
-if [ "$(cat "$LLAMA_STAMP" 2>/dev/null)" = "$LLAMA_KEY" ] &&
+if [ "$GPU" = 1 ] && [ "$(cat "$LLAMA_STAMP" 2>/dev/null)" = cuda ]; then
+  note "the CUDA build is in place (the GPU step below keeps it)"
+elif [ "$(cat "$LLAMA_STAMP" 2>/dev/null)" = "$LLAMA_KEY" ] &&
    "$VENV/bin/python" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$LLAMA_VERSION')" 2>/dev/null; then
   note "already installed"
 else

@@ -140,3 +140,12 @@ def redact(text: str) -> str:
 
 def contains_card_number(text: str) -> bool:
     return bool(card_spans([text])[0])
+
+
+def mask_for_display(text: str) -> str:
+    """The caller's words as a screen may show them while the call goes on: every run of
+    ``GROUP_DIGITS`` or more digits (spoken or written) is blotted out, whatever comes next.
+    The stored turn follows the card rule across turns, which may only know later that this
+    run was part of a card; a screen cannot take back what it showed."""
+    spans = [(start, end, False) for start, end, digits in _numbers(text) if digits >= GROUP_DIGITS]
+    return apply(text, spans)

@@ -185,11 +185,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = folder / "appliance.toml"
     settings.write_text('[webrtc]\nhost_addresses = ["127.0.0.1"]\nstats_interval_s = 1.0\n')
     port = free_port()
-    process = subprocess.Popen(
-        [str(APPLIANCE), "serve", "--port", str(port)],
-        env=appliance_env(APPLIANCE_DATA_DIR=str(folder / "data"), APPLIANCE_CONFIG=str(settings)),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    # The log goes to a file: a pipe nobody reads would fill and stall the server.
+    with open(folder / "server.log", "w") as log:
+        process = subprocess.Popen(
+            [str(APPLIANCE), "serve", "--port", str(port)],
+            env=appliance_env(APPLIANCE_DATA_DIR=str(folder / "data"), APPLIANCE_CONFIG=str(settings)),
+            stdout=subprocess.DEVNULL, stderr=log, text=True,
+        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(f"{base}/voice/health", process)

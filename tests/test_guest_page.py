@@ -39,7 +39,9 @@ def question_wav(folder: Path, text: str, lead_s: float) -> Path:
 
 @pytest.fixture()
 async def browser(tmp_path: Path) -> AsyncIterator[tuple[Browser, Path]]:
-    wav = question_wav(tmp_path, "What time is check-out?", lead_s=6.0)
+    # The fake microphone starts at getUserMedia: the lead covers connecting and the greeting
+    # on a busy machine.
+    wav = question_wav(tmp_path, "What time is check-out?", lead_s=9.0)
     async with async_playwright() as driver:
         launched = await driver.chromium.launch(
             executable_path=CHROMIUM,

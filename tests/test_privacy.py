@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.privacy import CARD_MARK, contains_card_number, redact, redact_turns
+from appliance.privacy import (
+    CARD_MARK,
+    contains_card_number,
+    mask_for_display,
+    redact,
+    redact_turns,
+)
 
 VISA = "4111111111111111"
 
@@ -96,3 +102,11 @@ def test_an_expiry_in_the_turn_after_a_card_goes_too() -> None:
 
 def test_a_short_number_in_the_next_turn_after_an_ordinary_one_is_kept() -> None:
     assert redact_turns(["room 204 please", "for 2 nights"]) == ["room 204 please", "for 2 nights"]
+
+
+def test_what_a_screen_shows_of_the_callers_words_holds_no_group_of_digits() -> None:
+    """A page or kiosk shows a turn at once; the rule across turns may learn later that it
+    began a card. Every group of three or more digits is blotted out on screens."""
+    assert mask_for_display("my card is 4111") == "my card is [removed]"
+    assert "one one" not in mask_for_display("it's four one one one, then")
+    assert mask_for_display("2 nights for 3 people in room 12") == "2 nights for 3 people in room 12"

@@ -43,7 +43,7 @@ from appliance.dialogue.events import (
 from appliance.engines import Engines
 from appliance.errors import ApplianceError
 from appliance.logs import CALL_ID
-from appliance.privacy import redact
+from appliance.privacy import mask_for_display, redact
 from appliance.sessions import CallStatus, Session, SessionManager
 
 _LOGGER = logging.getLogger(__name__)
@@ -268,7 +268,7 @@ class Conversation:
             return
         text = task.result().strip()
         if text and not _NOT_SPEECH.match(text):
-            self._emit(CallerSaid(self.session.redact_in_context(text), final=False))
+            self._emit(CallerSaid(mask_for_display(self.session.redact_in_context(text)), False))
 
     def _maybe_end_early(self) -> None:
         """End the turn before the full endpoint silence when the speculative transcript of
@@ -339,7 +339,7 @@ class Conversation:
             self.session.caller_audio_checked(heard_until_ms)
             return
         said = self.session.add_message("user", transcript, heard_until_ms=heard_until_ms)
-        self._emit(CallerSaid(said.content, final=True))
+        self._emit(CallerSaid(mask_for_display(said.content), final=True))
         tools_before = len(self.session.tools)
         reply = await self.agent.respond(self.session, transcript)
         answered = time.perf_counter()

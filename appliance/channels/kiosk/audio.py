@@ -131,6 +131,11 @@ class Microphone:
     async def read(self) -> AudioFrame:
         return await self._blocks.get()
 
+    def drain(self) -> None:
+        """Forget what was heard while nobody listened: a conversation starts from now."""
+        while not self._blocks.empty():
+            self._blocks.get_nowait()
+
     def close(self) -> None:
         if self._stream is not None:
             self._stream.stop()

@@ -130,6 +130,7 @@ class Kiosk:
 
     async def _converse(self) -> None:
         call = await self._open_call(self._speaker, self._show)
+        self._mic.drain()
         talking = self._settings.mode == "always-on"
         if not talking:
             self._show("(listening: press Enter when you are done)")

@@ -244,7 +244,9 @@ class TwilioCall:
                 _LOGGER.warning(
                     "media stream carried no audio for %.0f s; ending the call", timeout_s
                 )
-                await call.close(CallStatus.FAILED if not session.messages else CallStatus.ABANDONED)
+                await call.close(
+                    CallStatus.FAILED if not session.messages else CallStatus.ABANDONED
+                )
                 return
             if message.type is WSMsgType.ERROR:
                 self._log_error()

@@ -232,7 +232,12 @@ class WebRtcCall:
             await asyncio.sleep(self._settings.stats_interval_s)
             if self.pc.connectionState != "connected":
                 continue
-            quality = quality_from(await self.pc.getStats())
+            try:
+                report = await self.pc.getStats()
+            except Exception:  # statistics are a nicety: the call goes on without them
+                _LOGGER.exception("browser call %s: no connection statistics", live.session_id)
+                return
+            quality = quality_from(report)
             self.quality = quality
             for name, value in (
                 ("rtc_jitter_ms", quality.jitter_ms),

@@ -22,6 +22,9 @@ from appliance.errors import ChannelError
 
 _LOGGER = logging.getLogger(__name__)
 
+#: The most microphone audio held back before sending; older audio is dropped.
+MAX_BACKLOG_MS = 200
+
 
 class Speaker(Protocol):
     """Where the appliance's replies go on this side."""
@@ -96,20 +99,27 @@ class RemoteCall:
         offer = {"type": "offer", "sdp": pc.localDescription.sdp, "channel": self._channel}
         await self._ws.send_str(json.dumps(offer))
         self._spawn(self._read(self._ws, pc))
-        try:
-            async with asyncio.timeout(timeout_s):
-                await self.connected.wait()
-        except TimeoutError:
+        connected = asyncio.create_task(self.connected.wait())
+        ended = asyncio.create_task(self.done.wait())
+        await asyncio.wait(
+            {connected, ended}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+        )
+        connected.cancel()
+        ended.cancel()
+        if not self.connected.is_set() or self.done.is_set():
+            # The appliance said no (busy, shutting down) or never connected: say so now.
             await self.close()
             raise ChannelError(
                 "webrtc-no-connection",
-                f"the call to {self._base_url} did not connect within {timeout_s:.0f} s"
-                + (f" ({self.status})" if self.status else ""),
-            ) from None
+                self.status
+                or f"the call to {self._base_url} did not connect within {timeout_s:.0f} s",
+            )
 
     def feed(self, frame: AudioFrame) -> None:
-        """Microphone audio, any rate, at real time."""
+        """Microphone audio, any rate, at real time. Audio that piles up (a burst after a
+        stall) is dropped from the front: the appliance must hear the guest now, not late."""
         self._outbound.push(self._to_rtc(frame))
+        self._outbound.keep_at_most(MAX_BACKLOG_MS)
 
     def clear(self) -> None:
         """Drop audio fed but not sent yet."""
@@ -149,6 +159,7 @@ class RemoteCall:
                 await pc.setRemoteDescription(RTCSessionDescription(event["sdp"], "answer"))
             elif event.get("type") in ("ended", "error"):
                 self.status = event.get("status") or event.get("message")
+                self.done.set()
             if self._on_event is not None:
                 self._on_event(event)
         self.done.set()

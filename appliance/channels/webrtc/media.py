@@ -69,6 +69,11 @@ class OutboundAudio(MediaStreamTrack):
         self._pending.clear()
         self._carry = b""
 
+    def keep_at_most(self, ms: float) -> None:
+        """Drop the oldest queued audio beyond ``ms``."""
+        while len(self._pending) * FRAME_MS > ms:
+            self._pending.popleft()
+
     @property
     def pending_ms(self) -> float:
         return len(self._pending) * FRAME_MS

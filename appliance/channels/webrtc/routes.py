@@ -15,7 +15,12 @@ from aiohttp import WSMsgType, web
 from appliance.api import json_body
 from appliance.appstate import STATE, json_error
 from appliance.channels.webrtc import signalling
-from appliance.channels.webrtc.call import WebRtcCall, WebRtcChannel, browser_ice_servers
+from appliance.channels.webrtc.call import (
+    END_GRACE_S,
+    WebRtcCall,
+    WebRtcChannel,
+    browser_ice_servers,
+)
 from appliance.channels.webrtc.signalling import Failure, Hangup, Key, Offer, Quality
 from appliance.dialogue.events import CallEnded, CallEvent
 from appliance.errors import ChannelError
@@ -114,6 +119,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 break
     finally:
         if call is not None:
+            if call.live is not None and call.live.done.is_set():
+                await asyncio.sleep(END_GRACE_S)  # the last words are still on their way
             await call.end()
         outbox.put_nowait(None)
         with contextlib.suppress(asyncio.CancelledError):

@@ -100,7 +100,8 @@ def parse(data: str | bytes | dict[str, Any]) -> Inbound:
         channel = message.get("channel", "webrtc")
         if channel not in CLIENTS:
             raise ChannelError(
-                "bad-offer", f"the offer's channel must be one of {', '.join(CLIENTS)}, not {channel!r}"
+                "bad-offer",
+                f"the offer's channel must be one of {', '.join(CLIENTS)}, not {channel!r}",
             )
         return Offer(sdp, channel)
     if kind == "hangup":

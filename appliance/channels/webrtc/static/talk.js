@@ -84,15 +84,24 @@ function waitForIce(pc, timeoutMs) {
   });
 }
 
+// Each tap of Talk is one attempt; a hang-up ends it, and whatever it was still waiting for
+// (the microphone, ICE, the socket) is dropped when it arrives.
+let attempt = 0;
+let dropTimer = null;
+
 async function start() {
+  const mine = ++attempt;
   setState("connecting");
   setStatus("Asking for your microphone…");
   const ec = talk.config.echo_cancellation;
   try {
-    talk.mic = await navigator.mediaDevices.getUserMedia({
+    const mic = await navigator.mediaDevices.getUserMedia({
       audio: { echoCancellation: ec, noiseSuppression: ec, autoGainControl: ec },
     });
+    if (mine !== attempt) { mic.getTracks().forEach((t) => t.stop()); return; }
+    talk.mic = mic;
   } catch (err) {
+    if (mine !== attempt) return;
     setState("idle");
     const denied = err && (err.name === "NotAllowedError" || err.name === "SecurityError");
     setStatus(denied
@@ -106,23 +115,30 @@ async function start() {
   talk.remoteStream = new MediaStream();
   $("reply").srcObject = talk.remoteStream;
   pc.ontrack = (event) => { talk.remoteStream.addTrack(event.track); $("reply").play().catch(() => {}); };
+  const dropped = () => finish("The connection dropped. Check your network and tap Talk to try again.", true);
   pc.onconnectionstatechange = () => {
     if (pc !== talk.pc) return;
+    clearTimeout(dropTimer);
     if (pc.connectionState === "connected") {
       setState("live");
       setStatus("Connected. Go ahead and speak.");
-    } else if (pc.connectionState === "failed" || pc.connectionState === "disconnected") {
-      finish("The connection dropped. Check your network and tap Talk to try again.", true);
+    } else if (pc.connectionState === "disconnected") {
+      // Often passing (Wi-Fi roaming, a phone changing networks): give it a few seconds.
+      setStatus("Reconnecting…");
+      dropTimer = setTimeout(dropped, 5000);
+    } else if (pc.connectionState === "failed") {
+      dropped();
     }
   };
   for (const track of talk.mic.getAudioTracks()) pc.addTrack(track, talk.mic);
   await pc.setLocalDescription(await pc.createOffer());
   await waitForIce(pc, 3000);
+  if (mine !== attempt) return;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const ws = new WebSocket(`${scheme}://${location.host}/voice/webrtc`);
   talk.ws = ws;
   ws.onopen = () => ws.send(JSON.stringify({ type: "offer", sdp: pc.localDescription.sdp }));
-  ws.onmessage = (event) => onEvent(JSON.parse(event.data));
+  ws.onmessage = (event) => { if (ws === talk.ws) onEvent(JSON.parse(event.data)); };
   ws.onclose = () => {
     if (ws === talk.ws && talk.state !== "idle") {
       finish("The connection to the front desk was lost. Tap Talk to try again.", true);
@@ -131,11 +147,13 @@ async function start() {
 }
 
 function finish(message, problem = false) {
+  attempt++;
+  clearTimeout(dropTimer);
   const { pc, ws, mic } = talk;
   talk.pc = talk.ws = talk.mic = null;
-  if (ws && ws.readyState === WebSocket.OPEN) {
-    ws.send(JSON.stringify({ type: "hangup" }));
-    ws.close();
+  if (ws) {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "hangup" }));
+    ws.close(); // a socket still connecting is closed before its offer goes
   }
   if (pc) pc.close();
   if (mic) mic.getTracks().forEach((t) => t.stop());
@@ -147,7 +165,11 @@ function finish(message, problem = false) {
 }
 
 $("talk").addEventListener("click", () => {
-  if (talk.state === "idle") start().catch((err) => finish(`The call could not start: ${err}`, true));
+  if (talk.state === "idle") {
+    const mine = attempt + 1;
+    // A failure of an attempt already hung up is not news to the guest.
+    start().catch((err) => { if (mine === attempt) finish(`The call could not start: ${err}`, true); });
+  }
   else finish("You hung up. Tap Talk to start again.");
 });
 
