@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import boto3
 import numpy as np
 import pytest
+from aiohttp import web
 from conftest import SPEECH_DIR, free_port
 from faster_whisper import decode_audio
 from moto.server import ThreadedMotoServer
@@ -24,6 +26,7 @@ from appliance.audio.recording import AGENT, CALLER
 from appliance.config import Config, RecordingSettings
 from appliance.engines import build_engines
 from appliance.errors import StoreError
+from appliance.server import create_app
 from appliance.service import close_state, open_state
 from appliance.sessions import CallStatus, SessionError
 from appliance.store import calls
@@ -303,6 +306,28 @@ async def test_recordings_go_to_an_s3_bucket_and_erase_removes_them(
     key = url.removeprefix("s3://hotel-calls/")
     head = client.head_object(Bucket="hotel-calls", Key=key)
     assert head["ContentLength"] > 30000 and head["ContentType"] == "audio/wav"
+
+    # The dashboard plays it from the bucket, and writes who played it to the access log.
+    runner = web.AppRunner(create_app(state), access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{port}/dashboard/recordings/{session.id}") as reply,
+    ):
+        assert reply.status == 200 and reply.content_type == "audio/wav"
+        played = await reply.read()
+    await runner.cleanup()
+    stored = client.get_object(Bucket="hotel-calls", Key=key)["Body"].read()
+    assert played == stored and played[:4] == b"RIFF"
+    log = await state.store.read(
+        lambda db: db.execute("SELECT action, session_id FROM access_log").fetchall()
+    )
+    assert log == [("play-recording", session.id)]
+    # Nothing outside the configured stores is served as a recording.
+    assert await state.records.recording("s3://another-bucket/recordings/x.wav") is None
+    assert await state.records.recording("/etc/passwd") is None
 
     report = await state.records.erase("+15552223333")
     await close_state(state)

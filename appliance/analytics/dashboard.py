@@ -18,6 +18,7 @@ from appliance.analytics.kpis import FACT_TOOL, STAGES, Period, call_facts_sql, 
 from appliance.analytics.web import query_period
 from appliance.appstate import STATE, ServerState, json_error
 from appliance.config import AnalyticsSettings
+from appliance.errors import StoreError
 from appliance.store.access import jsonable
 from appliance.store.database import Connection
 
@@ -219,25 +220,18 @@ async def recording(request: web.Request) -> web.StreamResponse:
     )
     if row is None or not row[0]:
         return json_error(404, "no-recording", f"call {session_id!r} has no recording")
-    # Local recordings live beside the database (LocalRecordings: <data dir>/recordings).
-    path = await asyncio.to_thread(_local_file, row[0], state.store.path.parent / "recordings")
-    if path is None:
+    # From this box's recordings folder or the hotel's bucket, whichever holds it; a URL
+    # outside both is no recording of ours.
+    try:
+        audio = await state.records.recording(row[0])
+    except StoreError as err:
+        return json_error(502, err.code, err.message)
+    if audio is None:
         return json_error(
-            404, "recording-elsewhere",
-            f"the recording of {session_id!r} is not a file on this box ({row[0]}); fetch it from its store",
-        )  # fmt: skip
+            404, "recording-missing", f"the recording of {session_id!r} is not in its store ({row[0]})"
+        )
     await state.store.write(_log_access, "admin", "play-recording", session_id, request.remote)
-    return web.FileResponse(path, headers={"Content-Type": "audio/wav"})
-
-
-def _local_file(url: str, recordings_dir: Path) -> Path | None:
-    """The recording's file if it is one on this box, under the recordings directory."""
-    if "://" in url:
-        return None
-    path = Path(url).resolve()
-    if not path.is_relative_to(recordings_dir.resolve()) or not path.is_file():
-        return None
-    return path
+    return web.Response(body=audio, content_type="audio/wav")
 
 
 def add_routes(app: web.Application) -> None:

@@ -34,6 +34,10 @@ class Recordings(Protocol):
         """Remove one recording; False if it is not one of ours."""
         ...
 
+    def read(self, url: str) -> bytes | None:
+        """One recording's WAV (blocking); None if it is not one of ours or is gone."""
+        ...
+
     def recover(self, url_of: dict[str, str]) -> list[str]:
         """Finish the raw files a crash left behind (session id -> recording URL)."""
         ...
@@ -88,15 +92,24 @@ class LocalRecordings:
     def finish(self, recorder: CallRecorder, url: str) -> str:
         return str(recorder.finish(Path(url)))
 
-    def delete(self, url: str) -> bool:
+    def _path(self, url: str) -> Path | None:
+        """The file ``url`` names, if it is under this directory (no other file is ours)."""
         parsed = urlparse(url)
         if parsed.scheme not in ("", "file"):
-            return False
+            return None
         path = Path(parsed.path).resolve()
-        if not path.is_relative_to(self.directory.resolve()):
+        return path if path.is_relative_to(self.directory.resolve()) else None
+
+    def delete(self, url: str) -> bool:
+        path = self._path(url)
+        if path is None:
             return False
         path.unlink(missing_ok=True)
         return True
+
+    def read(self, url: str) -> bytes | None:
+        path = self._path(url)
+        return path.read_bytes() if path is not None and path.is_file() else None
 
     def recover(self, url_of: dict[str, str]) -> list[str]:
         finished = []
@@ -169,6 +182,18 @@ class S3Recordings:
         except Exception as err:
             raise StoreError("s3-delete-failed", f"could not delete {url}: {err}") from err
         return True
+
+    def read(self, url: str) -> bytes | None:
+        target = self._split(url)
+        if target is None:
+            return None
+        try:
+            answer = self._client.get_object(Bucket=target[0], Key=target[1])
+            return bytes(answer["Body"].read())
+        except self._client.exceptions.NoSuchKey:
+            return None
+        except Exception as err:  # botocore raises ClientError, EndpointConnectionError, ...
+            raise StoreError("s3-read-failed", f"could not fetch {url}: {err}") from err
 
     def recover(self, url_of: dict[str, str]) -> list[str]:
         finished = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -98,6 +99,18 @@ class CallRecords:
     def __init__(self, store: Store, where: list[Recordings]) -> None:
         self._store = store
         self._where = where
+
+    async def recording(self, url: str) -> bytes | None:
+        """A recording's WAV from whichever store holds it (this box's files or the bucket)."""
+
+        def fetch() -> bytes | None:
+            for where in self._where:
+                audio = where.read(url)
+                if audio is not None:
+                    return audio
+            return None
+
+        return await asyncio.to_thread(fetch)
 
     async def purge(self, older_than: datetime) -> dict[str, Any]:
         report = await self._store.write(purge, older_than, self._where)
