@@ -60,7 +60,6 @@ def percent(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 async def test_the_dashboard_shows_the_weeks_numbers(
     dashboard: tuple[ServerState, str], tmp_path: Path
 ) -> None:

@@ -20,11 +20,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-import numpy as np
 import webrtcvad
 
 from appliance.audio.frames import AudioFrame
 from appliance.audio.resample import StreamResampler
+from appliance.audio.vad import FRAME_BYTES, VAD_RATE_HZ, frame_rms
 from appliance.channels.kiosk.audio import Microphone, Speaker
 from appliance.config import KioskSettings
 from appliance.dialogue.events import AgentSays, CallEnded, CallerSaid, CallEvent
@@ -72,7 +72,7 @@ class Kiosk:
         self._show = show
         self._presses = presses
         self._vad = webrtcvad.Vad(2)
-        self._to_vad = StreamResampler(16000)
+        self._to_vad = StreamResampler(VAD_RATE_HZ)
         self._vad_carry = b""
         self._last_voiced = False
 
@@ -117,13 +117,12 @@ class Kiosk:
         """Whether this block of the microphone holds voice, loud enough to be meant for us.
         The VAD takes exact 20 ms frames at 16 kHz: the resampled blocks are cut to those."""
         self._vad_carry += self._to_vad(frame).pcm
-        step = 320 * 2
         decided = None
-        while len(self._vad_carry) >= step:
-            piece, self._vad_carry = self._vad_carry[:step], self._vad_carry[step:]
-            samples = np.frombuffer(piece, dtype="<i2").astype(np.float64)
-            loud = float(np.sqrt(np.mean(samples * samples))) >= ONSET_RMS
-            decided = bool(decided) or (loud and self._vad.is_speech(piece, 16000))
+        while len(self._vad_carry) >= FRAME_BYTES:
+            piece = self._vad_carry[:FRAME_BYTES]
+            self._vad_carry = self._vad_carry[FRAME_BYTES:]
+            loud = frame_rms(piece) >= ONSET_RMS
+            decided = bool(decided) or (loud and self._vad.is_speech(piece, VAD_RATE_HZ))
         if decided is not None:
             self._last_voiced = decided
         return self._last_voiced

@@ -138,9 +138,6 @@ async def _write(ws: web.WebSocketResponse, outbox: asyncio.Queue[str | None]) -
     await ws.close()
 
 
-async def _close_calls(app: web.Application) -> None:
-    await app[WEBRTC].close_all()
-
 
 def add_routes(app: web.Application, channel: WebRtcChannel) -> None:
     app[WEBRTC] = channel
@@ -150,4 +147,3 @@ def add_routes(app: web.Application, channel: WebRtcChannel) -> None:
     app.router.add_get("/voice/webrtc/config", page_config)
     app.router.add_post("/voice/webrtc/offer", offer)
     app.router.add_get("/voice/webrtc", websocket)
-    app.on_shutdown.append(_close_calls)
