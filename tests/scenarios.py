@@ -10,6 +10,7 @@ from typing import Any
 
 from appliance.appstate import ServerState
 from appliance.hotel.dates import parse_date
+from appliance.tools.registry import SPECS
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,34 @@ SCENARIOS = [
 ]  # fmt: skip
 
 
-async def run_scenario(state: ServerState, scenario: Scenario) -> tuple[list[str], list[str]]:
-    """Play the scenario; returns the agent's replies and the failed checks."""
+#: The tools that change something: a reply prepared ahead never runs them.
+WRITES = sorted(name for name, spec in SPECS.items() if not spec.reads_only)
+
+
+async def _writes(state: ServerState, session_id: str) -> int:
+    """Tool runs that changed something, of this call or of no call."""
+    return int(
+        (
+            await state.store.read(
+                lambda db: db.execute(
+                    "SELECT count(*) FROM tool_executions WHERE (session_id = ? OR session_id IS NULL)"
+                    f" AND tool IN ({', '.join('?' * len(WRITES))})",
+                    [session_id, *WRITES],
+                ).fetchone()
+            )
+        )[0]
+    )
+
+
+async def run_scenario(
+    state: ServerState, scenario: Scenario, prepare: bool = False
+) -> tuple[list[str], list[str]]:
+    """Play the scenario; returns the agent's replies and the failed checks.
+
+    With ``prepare``, each turn goes as the loop takes it: the reply is prepared for the first
+    half of the words (the caller paused, then went on: dropped), then for all of them, and
+    the turn is answered with it. A reply that could not be prepared must be one that wrote
+    something; one prepared must be used; a dropped one must change nothing."""
     today = date.today()
     codes: list[str] = []
     for guest, room_type, check_in, nights in scenario.existing:
@@ -163,17 +190,36 @@ async def run_scenario(state: ServerState, scenario: Scenario) -> tuple[list[str
         assert made["ok"], made
         codes.append(made["code"])
     session = await state.sessions.create_session(channel="phone", caller_id=scenario.caller_id)
-    replies, ended = [], None
+    replies: list[str] = []
+    failures: list[str] = []
+    ended = None
     for said in scenario.turns:
         if codes:
             said = said.format(code=codes[0], spelled=" ".join(codes[0].lower()))
-        reply = await state.agent.respond(session, said)
+        if not prepare:
+            reply = await state.agent.respond(session, said)
+        else:
+            agent = state.agent
+            words = said.split()
+            writes = await _writes(state, session.id)
+            if len(words) >= 2:
+                await agent.prepare(session, " ".join(words[: len(words) // 2]))
+            prepared = await agent.prepare(session, said)
+            await session.flush()
+            if await _writes(state, session.id) != writes:
+                failures.append(f"preparing a reply to {said!r} wrote something")
+            reply = await agent.respond(session, said, prepared)
+            await session.flush()
+            wrote = await _writes(state, session.id) != writes
+            if prepared.reply is not None and not reply.prepared:
+                failures.append(f"the reply prepared for {said!r} was not used")
+            if prepared.reply is None and not wrote:
+                failures.append(f"the reply to {said!r} wrote nothing, yet was not prepared")
         replies.append(reply.text)
         if reply.end_call:
             ended = reply.outcome
             break
     await session.flush()
-    failures = []
     spoken = " ".join(replies).lower()
     failures += [f"never said {text!r}" for text in scenario.says if text.lower() not in spoken]
     rows = await state.store.read(

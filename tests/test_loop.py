@@ -238,6 +238,53 @@ async def test_a_booking_made_by_voice(live_state: ServerState, config: Config) 
     assert sum(1 for t in call["turns"] if t["role"] == "user") == len(lines)
 
 
+async def test_the_reply_is_prepared_in_the_silence_and_dropped_when_the_caller_goes_on(
+    live_state: ServerState, config: Config
+) -> None:
+    """The reply is worked out, and its first words synthesised, while the endpoint silence
+    runs; a caller who pauses and goes on gets the answer to everything they said, and the
+    reply prepared for their first half changes nothing."""
+    engines = live_state.engines
+    # A long endpoint silence and no early one: the preparation always has time to finish.
+    vad = dataclasses.replace(config.vad, endpoint_silence_ms=1200, early_endpoint_ms=0)
+    sink = CollectingSink(PHONE_HZ)
+    session = await live_state.sessions.create_session(channel="phone", caller_id="+15557650000")
+    results: list[TurnResult] = []
+    conversation = Conversation(
+        engines, live_state.agent, live_state.sessions, session, sink, vad, config.dialogue,
+        on_turn=results.append,
+    )  # fmt: skip
+    await conversation.start(greet=False)
+    silence = AudioFrame.silence(20, PHONE_HZ)
+
+    async def say(audio: AudioFrame) -> TurnResult:
+        before = len(results)
+        await feed_realtime(conversation, audio)
+        deadline = time.monotonic() + 60
+        while (len(results) == before or not conversation.idle) and time.monotonic() < deadline:
+            conversation.feed(silence)
+            await asyncio.sleep(0.02)
+        assert len(results) == before + 1, [r.transcript for r in results]
+        return results[-1]
+
+    asked = await say(await speak(engines, "What time is check-out?"))
+    assert asked.prepared and "11" in asked.reply, asked
+    went_on = concat(
+        [
+            await speak(engines, "I'd like to book a room for"),
+            AudioFrame.silence(500, PHONE_HZ),  # long enough to start preparing a reply
+            await speak(engines, "two nights from December 20th."),
+        ]
+    )
+    booked = await say(went_on)
+    await conversation.close()
+    assert "20" in booked.transcript and "night" in booked.transcript.lower(), booked
+    # The answer to the whole utterance: arrival and nights are known, guests are next.
+    assert booked.prepared and "How many guests" in booked.reply, booked
+    turns = [m.content for m in session.messages if m.role == "user"]
+    assert len(turns) == 2, turns
+
+
 def test_the_talk_command_answers_a_recorded_question(tmp_path: Path) -> None:
     question, reply = tmp_path / "question.wav", tmp_path / "reply.wav"
     tts = load_model(default_config(), "tts")

@@ -6,10 +6,12 @@ better understander improves what is heard without touching what is done.
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,7 +23,7 @@ from appliance.errors import LlmError, ModelError
 from appliance.hotel.model import Hotel
 from appliance.llm.base import ChatMessage
 from appliance.sessions import Session
-from appliance.tools.registry import Toolbox
+from appliance.tools.registry import SPECS, Lookup, Toolbox
 from appliance.tools.speech import say_code, say_date, say_list, say_price
 from appliance.understanding import commands as c
 from appliance.understanding.base import Understander
@@ -60,7 +62,14 @@ class Agent(Protocol):
 
     def greeting(self, template: str) -> str: ...
 
-    async def respond(self, session: Session, said: str) -> Reply: ...
+    async def prepare(self, session: Session, said: str) -> Prepared:
+        """Work out the reply to ``said`` before the turn is confirmed, changing nothing: the
+        caller may yet go on talking."""
+        ...
+
+    async def respond(
+        self, session: Session, said: str, prepared: Prepared | None = None
+    ) -> Reply: ...
 
     def forget(self, session: Session) -> None: ...
 
@@ -73,6 +82,34 @@ class Reply:
     outcome: str | None = None
     #: How long understanding the caller's words took.
     understand_ms: float = 0.0
+    #: Worked out before the turn was confirmed (``Agent.prepare``).
+    prepared: bool = False
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A reply worked out while the caller might still go on. ``respond`` uses it only for
+    the same words, on the turn it was prepared for; otherwise it is dropped, having changed
+    nothing."""
+
+    said: str
+    #: The call's turn count when it was prepared.
+    turn: int
+    commands: tuple[c.Command, ...]
+    understand_ms: float
+    #: The reply and the flows' state after it, when the flows could go all the way
+    #: without a tool that writes (a booking is made only once the turn is confirmed).
+    reply: Reply | None = None
+    state: DialogueState | None = field(default=None, repr=False)
+    lookups: tuple[Lookup, ...] = ()
+
+
+class WouldAct(Exception):
+    """A prepared reply reached a tool that changes something: it waits for the turn."""
+
+
+#: The lookups of the reply being prepared in this task; None when acting for real.
+_PREPARING: ContextVar[list[Lookup] | None] = ContextVar("preparing", default=None)
 
 
 @dataclass
@@ -120,6 +157,8 @@ class DialogueState:
     mood: MoodWatch | None = None
     #: Why a person should be offered, waiting for a turn that leaves no question open.
     offer_person: str | None = None
+    #: Caller turns answered so far.
+    turns: int = 0
 
 
 @dataclass(frozen=True)
@@ -207,17 +246,50 @@ class HotelAgent:
             last_reply=state.last_reply,
         )
 
-    async def respond(self, session: Session, said: str) -> Reply:
+    async def prepare(self, session: Session, said: str) -> Prepared:
         state = self.state(session)
         started = time.perf_counter()
-        commands = await self.understander.understand(said, self.context(state))
+        commands = tuple(await self.understander.understand(said, self.context(state)))
         understood_ms = (time.perf_counter() - started) * 1000
+        prepared = Prepared(said, state.turns, commands, understood_ms)
+        draft = copy.deepcopy(state)
+        lookups: list[Lookup] = []
+        token = _PREPARING.set(lookups)
+        try:
+            reply = await self.act(session, draft, Heard(commands))
+        except WouldAct as stop:
+            _LOGGER.debug("reply waits for the turn: it %s", stop)
+            return prepared
+        finally:
+            _PREPARING.reset(token)
+        return replace(prepared, reply=reply, state=draft, lookups=tuple(lookups))
+
+    async def respond(
+        self, session: Session, said: str, prepared: Prepared | None = None
+    ) -> Reply:
+        state = self.state(session)
+        if prepared is not None and (prepared.said != said or prepared.turn != state.turns):
+            prepared = None  # other words, or another turn came first: start again
+        if prepared is not None:
+            commands, understood_ms = prepared.commands, prepared.understand_ms
+        else:
+            started = time.perf_counter()
+            commands = tuple(await self.understander.understand(said, self.context(state)))
+            understood_ms = (time.perf_counter() - started) * 1000
         _LOGGER.debug("commands: %s", ", ".join(c.label(x) for x in commands) or "(none)")
-        heard = Heard(tuple(commands))
-        reply = replace(await self.act(session, state, heard), understand_ms=understood_ms)
+        heard = Heard(commands)
+        if prepared is not None and prepared.reply is not None and prepared.state is not None:
+            state = self._states[session.id] = prepared.state
+            for lookup in prepared.lookups:
+                self.toolbox.record(lookup)
+            reply = replace(prepared.reply, prepared=True)
+        else:
+            reply = await self.act(session, state, heard)
+        reply = replace(reply, understand_ms=understood_ms)
         reply = self._watch_mood(session, state, said, heard, reply)
         if reply.text:
             state.last_reply = reply.text
+        state.turns += 1
         state.history = [
             *state.history[-6:],
             ChatMessage("user", said),
@@ -249,7 +321,16 @@ class HotelAgent:
         return replace(reply, text=f"{reply.text} {OFFER_PERSON}".strip())
 
     async def _tool(self, name: str, **args: Any) -> dict[str, Any]:
-        return await self.toolbox.execute(name, **{k: v for k, v in args.items() if v is not None})
+        given = {k: v for k, v in args.items() if v is not None}
+        lookups = _PREPARING.get()
+        if lookups is None:
+            return await self.toolbox.execute(name, **given)
+        spec = SPECS.get(name)
+        if spec is None or not spec.reads_only:
+            raise WouldAct(f"calls {name}")
+        lookup = await self.toolbox.look_up(name, **given)
+        lookups.append(lookup)
+        return lookup.result
 
     async def act(self, session: Session, state: DialogueState, heard: Heard) -> Reply:
         """The reply to one turn's commands. Facts asked alongside an action are answered

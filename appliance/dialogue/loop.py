@@ -6,6 +6,10 @@ lobby microphone.
 
 - Transcription starts speculatively on a short pause and is kept if the caller stays quiet
   until the endpoint; if they go on, it is redone on the whole utterance.
+- Once that early transcript is in, the reply is prepared while the endpoint silence runs:
+  the words understood, the flows run as far as they can without a tool that writes, and
+  the first sentence synthesised. A confirmed turn with the same words sends it at once;
+  words that go on drop it, having changed nothing.
 - The reply is cut into sentences (a short first piece); Piper speaks each on its worker
   thread while the one before plays.
 - Caller speech over the reply (long and loud enough not to be echo or a cough) stops the
@@ -30,7 +34,7 @@ from appliance.audio.recording import AGENT, CALLER
 from appliance.audio.resample import StreamResampler
 from appliance.audio.vad import VAD_RATE_HZ, Discarded, Endpoint, Endpointer, Pause, SpeechStarted
 from appliance.config import DialogueSettings, VadSettings
-from appliance.dialogue.agent import Agent
+from appliance.dialogue.agent import Agent, Prepared
 from appliance.dialogue.chunker import chunk_reply, heard_text
 from appliance.dialogue.events import (
     AgentHeard,
@@ -134,12 +138,25 @@ class Spoken:
 
 
 @dataclass(frozen=True)
+class Ready:
+    """A reply prepared during the endpoint silence: the agent's part, and the first
+    sentence's audio when the whole reply could be worked out."""
+
+    prepared: Prepared
+    first_chunk: str | None = None
+    first_audio: tuple[AudioFrame, ...] = ()
+
+
+@dataclass(frozen=True)
 class TurnResult:
     transcript: str
     reply: str
     heard: str
     timings: TurnTimings | None
     interrupted: bool
+    #: The reply was worked out (and its first words synthesised) before the turn was
+    #: confirmed.
+    prepared: bool = False
 
 
 class Conversation:
@@ -172,6 +189,8 @@ class Conversation:
         self._turns: asyncio.Queue[Endpoint | str] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._speculative: tuple[float, asyncio.Task[str]] | None = None
+        #: The reply being prepared for the speculative transcript: (speech end, its words).
+        self._preparing: tuple[float, str, asyncio.Task[Ready]] | None = None
         self._speaking: asyncio.Task[Spoken] | None = None
         self._barged_in = asyncio.Event()
         #: Set by the player when the synthesised audio ahead of it runs low.
@@ -258,17 +277,56 @@ class Conversation:
     def _start_speculative(self, pause: Pause) -> None:
         if self._speculative is not None:
             self._speculative[1].cancel()
+        self._drop_prepared()
         task = asyncio.create_task(self._transcribe(pause.audio))
-        task.add_done_callback(self._partial)
+        task.add_done_callback(lambda done: self._partial(pause.speech_end_ms, done))
         self._speculative = (pause.speech_end_ms, task)
 
-    def _partial(self, task: asyncio.Task[str]) -> None:
-        """The early transcript, shown as a guess (the turn may go on), under the card rule."""
+    def _partial(self, speech_end_ms: float, task: asyncio.Task[str]) -> None:
+        """The early transcript, shown as a guess (the turn may go on), under the card rule;
+        and the reply to it prepared while the endpoint silence runs."""
         if task.cancelled() or task.exception() is not None or self.outcome is not None:
             return
         text = task.result().strip()
-        if text and not _NOT_SPEECH.match(text):
-            self._emit(CallerSaid(mask_for_display(self.session.redact_in_context(text)), False))
+        if not text or _NOT_SPEECH.match(text):
+            return
+        self._emit(CallerSaid(mask_for_display(self.session.redact_in_context(text)), False))
+        if self._speculative is not None and self._speculative[1] is task:
+            # Prepared on the state the flows are in now: if a turn still in hand changes it
+            # first, the agent drops this one.
+            self._preparing = (speech_end_ms, text, asyncio.create_task(self._prepare(text)))
+
+    async def _prepare(self, text: str) -> Ready:
+        prepared = await self.agent.prepare(self.session, text)
+        if prepared.reply is None or not prepared.reply.text:
+            return Ready(prepared)
+        first = chunk_reply(prepared.reply.text)[0]
+        return Ready(prepared, first, tuple(await self._render(first)))
+
+    def _drop_prepared(self) -> None:
+        if self._preparing is not None:
+            self._preparing[2].cancel()
+            self._preparing = None
+
+    async def _take_prepared(self, speech_end_ms: float, transcript: str) -> Ready | None:
+        """The reply prepared for exactly these words of exactly this utterance, if any."""
+        preparing, self._preparing = self._preparing, None
+        if preparing is None:
+            return None
+        if abs(preparing[0] - speech_end_ms) >= 1 or preparing[1] != transcript:
+            preparing[2].cancel()
+            return None
+        task = preparing[2]
+        try:
+            await asyncio.wait({task})
+        finally:
+            task.cancel()  # a no-op once done; stops it if this turn itself is cancelled
+        if task.cancelled():
+            return None
+        if (err := task.exception()) is not None:
+            _LOGGER.error("preparing the reply failed: answering afresh", exc_info=err)
+            return None
+        return task.result()
 
     def _maybe_end_early(self) -> None:
         """End the turn before the full endpoint silence when the speculative transcript of
@@ -316,6 +374,7 @@ class Conversation:
     async def _turn(self, endpoint: Endpoint | str) -> None:
         endpointed = time.perf_counter()
         if isinstance(endpoint, str):
+            self._drop_prepared()
             transcript = endpoint
         else:
             speculative, self._speculative = self._speculative, None
@@ -340,14 +399,22 @@ class Conversation:
             return
         said = self.session.add_message("user", transcript, heard_until_ms=heard_until_ms)
         self._emit(CallerSaid(mask_for_display(said.content), final=True))
+        ready = (
+            None
+            if isinstance(endpoint, str)
+            else await self._take_prepared(endpoint.speech_end_ms, transcript)
+        )
         tools_before = len(self.session.tools)
-        reply = await self.agent.respond(self.session, transcript)
+        reply = await self.agent.respond(
+            self.session, transcript, ready.prepared if ready is not None else None
+        )
         answered = time.perf_counter()
         for run in self.session.tools[tools_before:]:
             self._emit(ToolUsed(run.name, run.ok))
         self._emit(AgentSays(redact(reply.text)))
         first_audio: list[float] = []
-        spoken = await self._speak(reply.text, first_audio)
+        rendered = {ready.first_chunk: ready.first_audio} if ready and ready.first_chunk else {}
+        spoken = await self._speak(reply.text, first_audio, rendered)
         heard, interrupted = spoken.heard, spoken.interrupted
         endpoint_ms = 0.0 if isinstance(endpoint, str) else endpoint.at_ms - endpoint.speech_end_ms
         timings = None
@@ -369,7 +436,7 @@ class Conversation:
         if timings is not None:
             for name, value in asdict(timings).items():
                 self.session.add_metric(name, value)
-        result = TurnResult(transcript, reply.text, heard, timings, interrupted)
+        result = TurnResult(transcript, reply.text, heard, timings, interrupted, reply.prepared)
         self.results.append(result)
         if self._on_turn is not None:
             self._on_turn(result)
@@ -389,11 +456,19 @@ class Conversation:
 
     # --- speaking and barge-in -------------------------------------------------------------
 
-    async def _speak(self, text: str, first_audio: list[float]) -> Spoken:
-        """Say ``text``; returns what the caller heard and whether they cut it off."""
+    async def _speak(
+        self,
+        text: str,
+        first_audio: list[float],
+        rendered: dict[str, tuple[AudioFrame, ...]] | None = None,
+    ) -> Spoken:
+        """Say ``text``; returns what the caller heard and whether they cut it off.
+        ``rendered`` holds sentences already synthesised (the prepared first one)."""
         async with self._voice:
             self._barged_in.clear()
-            self._speaking = asyncio.create_task(self._play(chunk_reply(text), first_audio))
+            self._speaking = asyncio.create_task(
+                self._play(chunk_reply(text), first_audio, rendered or {})
+            )
             try:
                 return await self._speaking
             finally:
@@ -401,11 +476,16 @@ class Conversation:
                 if not self._prompted_silence:
                     self._last_activity_ms = self._endpointer.now_ms
 
-    async def _play(self, chunks: list[str], first_audio: list[float]) -> Spoken:
+    async def _play(
+        self,
+        chunks: list[str],
+        first_audio: list[float],
+        rendered: dict[str, tuple[AudioFrame, ...]],
+    ) -> Spoken:
         queue: asyncio.Queue[tuple[int, AudioFrame | None]] = asyncio.Queue()
         played_ms = [0.0] * len(chunks)
         total_ms = [0.0] * len(chunks)
-        producer = asyncio.create_task(self._synthesize(chunks, queue, total_ms))
+        producer = asyncio.create_task(self._synthesize(chunks, queue, total_ms, rendered))
         self._to_sink.reset()
         interrupted = False
         clock = time.perf_counter()
@@ -468,6 +548,7 @@ class Conversation:
         chunks: list[str],
         queue: asyncio.Queue[tuple[int, AudioFrame | None]],
         total_ms: list[float],
+        rendered: dict[str, tuple[AudioFrame, ...]],
     ) -> None:
         carry = b""
         step = self.sink.sample_rate_hz * OUT_FRAME_MS // 1000 * 2
@@ -478,12 +559,8 @@ class Conversation:
             while queue.qsize() * OUT_FRAME_MS > SYNTHESIS_LEAD_MS:
                 self._room.clear()
                 await self._room.wait()
-            # One chunk per hop to the worker: a barge-in stops after the current one. Fixed
-            # prompts were rendered at start-up and need no hop at all.
-            rendered = self.engines.rendered.get(chunk)
-            pieces = list(rendered) if rendered is not None else await self.engines.tts.run(
-                lambda model, text: list(model.synthesize(text)), chunk
-            )
+            # One chunk per hop to the worker: a barge-in stops after the current one.
+            pieces = list(rendered[chunk]) if chunk in rendered else await self._render(chunk)
             if index == 0 and pieces:
                 pieces[0] = trim_head(pieces[0])
             for piece in pieces:
@@ -499,6 +576,13 @@ class Conversation:
             total_ms[-1] += OUT_FRAME_MS
             queue.put_nowait((len(chunks) - 1, AudioFrame(padded, self.sink.sample_rate_hz)))
         queue.put_nowait((-1, None))
+
+    async def _render(self, text: str) -> list[AudioFrame]:
+        """One sentence's audio. Fixed prompts were rendered at start-up and need no hop."""
+        ready = self.engines.rendered.get(text)
+        if ready is not None:
+            return list(ready)
+        return await self.engines.tts.run(lambda model, t: list(model.synthesize(t)), text)
 
     def _check_barge_in(self) -> None:
         if self._speaking is None or self._barged_in.is_set():
@@ -550,6 +634,7 @@ class Conversation:
             self._worker.cancel()
         if self._speculative is not None:
             self._speculative[1].cancel()
+        self._drop_prepared()
         for task in self._tasks:
             if task is not current:
                 task.cancel()

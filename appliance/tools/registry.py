@@ -36,6 +36,8 @@ class ToolSpec:
     description: str
     parameters: dict[str, Any]
     run: Callable[..., Awaitable[Result]]
+    #: Looks something up and changes nothing: safe to run for a reply that may be dropped.
+    reads_only: bool = False
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI-style function description llama.cpp's function calling takes."""
@@ -86,26 +88,27 @@ SPECS: dict[str, ToolSpec] = {
                  _params(["session_id", "digit"], session_id=_SESSION, digit={"type": "string", "pattern": "^[0-9*#]$"}),
                  voice.handle_ivr_menu),
         ToolSpec("get_caller_history", "Earlier calls and reservations of a caller.",
-                 _params(["caller_id"], caller_id=_S), voice.get_caller_history),
+                 _params(["caller_id"], caller_id=_S), voice.get_caller_history, reads_only=True),
         ToolSpec("record_voice_note", "Leave a note for the hotel staff about this call.",
                  _params(["session_id", "note"], session_id=_SESSION, note=_S, audio_url=_S), voice.record_voice_note),
         ToolSpec("announce_to_session", "Play an announcement into a live call.",
                  _params(["session_id", "message"], session_id=_SESSION, message=_S), voice.announce_to_session),
         ToolSpec("format_for_voice", "Say data as speech.",
-                 _params(["data", "kind"], data={}, kind={"type": "string", "enum": list(FORMATTERS)}), _format),
+                 _params(["data", "kind"], data={}, kind={"type": "string", "enum": list(FORMATTERS)}), _format,
+                 reads_only=True),
         ToolSpec("check_availability", "Rooms free for a stay.",
                  _params(["check_in"], check_in=_DATE, check_out=_DATE, nights=_I, guests=_I, room_type=_S),
-                 hotel.check_availability),
+                 hotel.check_availability, reads_only=True),
         ToolSpec("create_reservation", "Book a room once the guest has confirmed the details.",
                  _params(["check_in", "guest_name", "room_type"], check_in=_DATE, check_out=_DATE, nights=_I,
                          guests=_I, room_type=_S, guest_name=_S, phone=_S, session_id=_SESSION),
                  hotel.create_reservation),
         ToolSpec("find_reservation", "Look up a reservation by confirmation code or phone number.",
-                 _params([], code=_S, caller=_S), hotel.find_reservation),
+                 _params([], code=_S, caller=_S), hotel.find_reservation, reads_only=True),
         ToolSpec("cancel_reservation", "Cancel a reservation by confirmation code.",
                  _params(["code"], code=_S), hotel.cancel_reservation),
         ToolSpec("get_hotel_info", "A fact about the hotel: check-in, breakfast, parking, wifi, pool, pets, ...",
-                 _params(["topic"], topic=_S), hotel.get_hotel_info),
+                 _params(["topic"], topic=_S), hotel.get_hotel_info, reads_only=True),
     ]
 }  # fmt: skip
 
@@ -165,6 +168,16 @@ def _redacted(value: Any, redact_text: Callable[[str], str] = redact) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """One tool run: what it was asked and what it answered, not yet recorded."""
+
+    name: str
+    args: dict[str, Any]
+    result: Result
+    duration_ms: float
+
+
 class Toolbox:
     """Runs tools by name, times them, and records every run with the call it belongs to."""
 
@@ -176,6 +189,19 @@ class Toolbox:
         return [spec.schema() for spec in SPECS.values()]
 
     async def execute(self, name: str, /, **args: Any) -> Result:
+        lookup = await self._run(name, args)
+        self.record(lookup)
+        return lookup.result
+
+    async def look_up(self, name: str, /, **args: Any) -> Lookup:
+        """Run a tool that only reads, and record nothing yet: a reply prepared before the
+        caller has finished records its lookups only if it is used (``record``)."""
+        spec = SPECS.get(name)
+        if spec is None or not spec.reads_only:
+            raise ToolError("not-read-only", f"{name!r} is not a tool that only reads")
+        return await self._run(name, args)
+
+    async def _run(self, name: str, args: dict[str, Any]) -> Lookup:
         started = time.perf_counter()
         spec = SPECS.get(name)
         try:
@@ -194,14 +220,21 @@ class Toolbox:
                 "message": f"{type(err).__name__}: {err}",
                 "say": SORRY,
             }
-        duration_ms = (time.perf_counter() - started) * 1000
+        return Lookup(name, args, result, (time.perf_counter() - started) * 1000)
+
+    def record(self, lookup: Lookup) -> None:
+        """Keep one run with its call, its arguments redacted."""
         # Arguments come from the caller's words: read them after the caller's latest turns,
         # so the security code that follows a card ("the code is 737") goes too.
-        session_id = args.get("session_id")
+        session_id = lookup.args.get("session_id")
         session = self.context.sessions.find(session_id) if isinstance(session_id, str) else None
         in_context = session.redact_in_context if session is not None else redact
-        self._record(name, _redacted(args, in_context), _redacted(result), duration_ms)
-        return result
+        self._record(
+            lookup.name,
+            _redacted(lookup.args, in_context),
+            _redacted(lookup.result),
+            lookup.duration_ms,
+        )
 
     def _record(self, name: str, args: dict[str, Any], result: Result, duration_ms: float) -> None:
         ok = bool(result.get("ok"))
