@@ -115,7 +115,7 @@ async def main(counts: list[int]) -> None:
         engines = build_engines(config)
         await engines.start()
         async with phone_ready_appliance(
-            config, engines, "+12075550111", max_concurrent_calls=max(counts)
+            config, engines, "+12075550111", prepared=True, max_concurrent_calls=max(counts)
         ) as (_, public, rest):
             await run(public, rest, engines, counts)
         engines.close()

@@ -62,7 +62,9 @@ async def main(total: int, parallel: int) -> None:
         engines = build_engines(config)
         await engines.start()
         async with (
-            phone_ready_appliance(config, engines, "+12075550111", max_concurrent_calls=parallel)
+            phone_ready_appliance(
+                config, engines, "+12075550111", prepared=True, max_concurrent_calls=parallel
+            )
             as (state, public, rest),
             aiohttp.ClientSession() as http,
         ):  # fmt: skip

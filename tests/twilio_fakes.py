@@ -26,7 +26,7 @@ from appliance.audio.frames import AudioFrame
 from appliance.config import Config, DepartmentSettings, TwilioSettings
 from appliance.engines import Engines
 from appliance.server import create_app
-from appliance.service import close_state, open_state
+from appliance.service import close_state, open_state, prepare_agent
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "twilio-auth-token-for-tests-0001"
@@ -108,10 +108,12 @@ def _free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def phone_ready_appliance(
-    config: Config, engines: Engines, front_desk: str, **twilio: Any
+    config: Config, engines: Engines, front_desk: str, prepared: bool = False, **twilio: Any
 ) -> AsyncIterator[tuple[ServerState, str, FakeTwilioRest]]:
     """The real server on a loopback port, its Twilio account pointed at a fake REST server;
-    yields the server's state, its public base URL and the fake."""
+    yields the server's state, its public base URL and the fake. ``prepared``: made ready as
+    `appliance serve` makes it once the models are loaded (the understander's index, the
+    fixed prompts rendered), so no call pays for it; a benchmark needs that."""
     rest = FakeTwilioRest()
     rest_runner = web.AppRunner(rest.app())
     await rest_runner.setup()
@@ -132,6 +134,8 @@ async def phone_ready_appliance(
         departments=DepartmentSettings(front_desk=front_desk),
     )
     state = await open_state(settings, engines)
+    if prepared:
+        await prepare_agent(settings, state.agent, engines, state.sessions)
     state.phase = "ready"
     runner = web.AppRunner(create_app(state), access_log=None)
     await runner.setup()
