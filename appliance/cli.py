@@ -965,7 +965,7 @@ async def _kiosk(
         ) from error
     try:
         await engines.start()
-        await prepare_agent(settings, state.agent, engines)
+        await prepare_agent(settings, state.agent, engines, state.sessions)
 
         async def local(speaker: Speaker, show: Callable[[str], None]) -> KioskCall:
             call = await state.switchboard.open("kiosk", _SpeakerSink(speaker))

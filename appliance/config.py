@@ -269,8 +269,11 @@ class AnalyticsSettings:
     #: Calls outside these hours (local, "HH:MM") count as after-hours.
     business_opens: str = "08:00"
     business_closes: str = "20:00"
-    #: "vader": a lexicon-based score per caller turn, computed locally. "off": none.
-    sentiment: Literal["vader", "off"] = "vader"
+    #: Each caller turn's mood, -1.0 to 1.0, computed on this box. "vader": a lexicon, at
+    #: once. "llm": VADER at once, then the language model's judgment in its place. "auto":
+    #: "llm" when the configured model passes a check at start-up, else "vader" (the bundled
+    #: model does not pass). "off": none.
+    sentiment: Literal["auto", "llm", "vader", "off"] = "auto"
     #: Offer a human (and flag the call) when the caller's mood keeps falling or they ask
     #: the same thing twice.
     escalation: bool = True

@@ -11,7 +11,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from aiohttp import web
 
-from appliance.analytics.sentiment import EscalationPolicy, SentimentScorer, build_scorer
+from appliance.analytics.sentiment import (
+    EscalationPolicy,
+    LlmMoodJudge,
+    SentimentScorer,
+    build_scorer,
+    judge_gate,
+)
 from appliance.analytics.sync import SyncRunner, sync_loop
 from appliance.appstate import ServerState
 from appliance.channels.twilio.rest import TwilioRest
@@ -143,9 +149,13 @@ def build_agent(
     )
 
 
-async def prepare_agent(config: Config, agent: Agent, engines: Engines) -> None:
-    """Once the models are loaded: the understander's index, and whether the language model
-    may phrase small talk."""
+async def prepare_agent(
+    config: Config, agent: Agent, engines: Engines, sessions: SessionManager | None = None
+) -> None:
+    """Once the models are loaded: the understander's index, whether the language model
+    may phrase small talk, and (given the sessions) whether it judges the callers' moods."""
+    if sessions is not None:
+        await prepare_judge(config, sessions, engines)
     if not isinstance(agent, HotelAgent):
         return
     await agent.understander.prepare()
@@ -159,6 +169,21 @@ async def prepare_agent(config: Config, agent: Agent, engines: Engines) -> None:
     ):
         agent.phraser = llm_phraser(engines)
         _LOGGER.info("small talk: phrased by the language model (it passed the check)")
+
+
+async def prepare_judge(config: Config, sessions: SessionManager, engines: Engines) -> None:
+    """The language model judges each caller turn's mood: when asked to, or, on "auto", when
+    it passes the check."""
+    mode = config.analytics.sentiment
+    if mode not in ("llm", "auto") or sessions.sentiment is None:
+        return
+    if not engines.llm.status().loaded:
+        _LOGGER.info("moods scored by VADER: the language model is not loaded")
+        return
+    judge = LlmMoodJudge(engines, config.llm.timeout_s)
+    if mode == "llm" or await judge_gate(judge):
+        sessions.judge = judge
+        _LOGGER.info("moods judged by the language model (%s)", "as configured" if mode == "llm" else "it passed the check")
 
 
 async def _finish_crashed_recordings(store: Store, recordings: Recordings) -> None:
@@ -255,7 +280,7 @@ async def serve(config: Config) -> None:
             if (failure := loading.exception()) is not None:
                 state.phase = "failed"
                 raise failure
-            await prepare_agent(config, state.agent, engines)
+            await prepare_agent(config, state.agent, engines, state.sessions)
             state.phase = "ready"
             _LOGGER.info("ready in %.1f s", time.monotonic() - started)
             await stopping

@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 
 import duckdb
 
-from appliance.analytics.sentiment import TURN_METRIC, SentimentScorer
+from appliance.analytics.sentiment import TURN_METRIC, MoodJudge, SentimentScorer
 from appliance.audio.frames import AudioFrame
 from appliance.audio.recording import AGENT, CALLER, CallRecorder
 from appliance.errors import ApplianceError, StoreError
@@ -41,6 +41,8 @@ ROLES = ("user", "assistant", "system", "tool")
 Origin = Literal["line", "api", "local"]
 #: An API session with no new turn for this long is ended as abandoned.
 API_IDLE_S = 30 * 60.0
+#: How long the end of a call waits for mood judgments still being made.
+JUDGE_WAIT_S = 3.0
 
 
 class CallStatus(StrEnum):
@@ -159,6 +161,11 @@ class Session:
     origin: Origin = "local"
     #: Scores each caller turn (voice_analytics caller_sentiment); None scores nothing.
     sentiment: SentimentScorer | None = field(default=None, repr=False)
+    #: The language model's judgment, which replaces each first score when it comes.
+    judge: MoodJudge | None = field(default=None, repr=False)
+    #: The judgments so far, by the caller's words as kept.
+    judged: dict[str, float] = field(default_factory=dict, repr=False)
+    _judging: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
     #: Why the call was flagged for a person to look at, if it was.
     flag_reason: str | None = None
     #: When the session last had a turn (monotonic seconds): idle API sessions expire.
@@ -213,7 +220,11 @@ class Session:
         self.last_active = time.monotonic()
         if role == "user" and self.sentiment is not None and kept.strip():
             # The words as kept: a removed card number is no part of the mood.
-            self.add_metric(TURN_METRIC, self.sentiment.score(kept))
+            scored_at = self.add_metric(TURN_METRIC, self.sentiment.score(kept))
+            if self.judge is not None:
+                task = asyncio.get_running_loop().create_task(self._judge(kept, scored_at))
+                self._judging.add(task)
+                task.add_done_callback(self._judging.discard)
         self.store.submit(
             calls.insert_turn,
             self.id, message.turn_number, message.role, message.content,
@@ -275,17 +286,37 @@ class Session:
         """Wait until everything queued for this call is in the file."""
         await self.store.drain()
 
-    def add_metric(self, name: str, value: float) -> None:
-        """Record one measurement of this call (voice_analytics)."""
+    def add_metric(self, name: str, value: float) -> datetime:
+        """Record one measurement of this call (voice_analytics); returns its time."""
         self.metrics[name] = value
+        at = datetime.now(UTC)
         self.store.submit(
-            calls.insert_metric,
-            self.id,
-            name,
-            float(value),
-            datetime.now(UTC),
-            what=f"metric {name}",
+            calls.insert_metric, self.id, name, float(value), at, what=f"metric {name}"
         )
+        return at
+
+    async def _judge(self, said: str, scored_at: datetime) -> None:
+        """The model's judgment of one caller turn, in place of its first score."""
+        assert self.judge is not None
+        score = await self.judge.judge(said)
+        if score is None:
+            return  # the first score stands
+        self.judged[said] = score
+        self.store.submit(
+            calls.revise_metric, self.id, TURN_METRIC, scored_at, score,
+            what=f"judged mood of {self.id}",
+        )  # fmt: skip
+
+    async def settle(self, timeout_s: float = JUDGE_WAIT_S) -> None:
+        """Wait a little for the judgments still being made; those not in by then keep
+        their first score."""
+        if not self._judging:
+            return
+        _, late = await asyncio.wait(set(self._judging), timeout=timeout_s)
+        for task in late:
+            task.cancel()
+        if late:
+            _LOGGER.info("%d mood judgment(s) not in by the end of the call", len(late))
 
     def flag(self, reason: str) -> None:
         """Mark the call for a person to look at (the first reason stays)."""
@@ -347,6 +378,7 @@ class SessionManager:
         store: Store | None = None,
         recordings: Recordings | None = None,
         sentiment: SentimentScorer | None = None,
+        judge: MoodJudge | None = None,
     ) -> None:
         self._open_store = store is None
         if store is None:
@@ -359,6 +391,8 @@ class SessionManager:
         self.store = store
         self.recordings = recordings
         self.sentiment = sentiment
+        #: Set once the language model has passed its check (``[analytics] sentiment``).
+        self.judge = judge
         self._sessions: dict[str, Session] = {}
         #: False once the server is stopping: new calls are turned away.
         self.accepting = True
@@ -443,6 +477,7 @@ class SessionManager:
             control=control or NoCallControl(channel),
             origin=origin,
             sentiment=self.sentiment,
+            judge=self.judge,
         )
         try:
             await self.store.write(
@@ -514,6 +549,8 @@ class SessionManager:
         session = self.get(session_id)
         if status is CallStatus.ACTIVE:
             raise SessionError("bad-status", "a session cannot end as active")
+        # The call's score is the mean of its turns': the model's judgments go in first.
+        await session.settle()
         session.status = status
         session.error_code = error_code
         session.ended_at = datetime.now(UTC)

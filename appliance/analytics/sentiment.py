@@ -2,16 +2,31 @@
 
 VADER (a lexicon and a few rules, no model) scores a sentence in well under a millisecond,
 so it runs where the turn is handled. Scores run from -1.0 (angry) to 1.0 (delighted).
+
+A capable language model reads a mood better (sarcasm, negation, a complaint in polite
+words). When one is configured and passes a check at start-up, it judges each caller turn
+on its worker after the turn, and its judgment replaces VADER's score: in the stored turn,
+in the call's score, and in the turns the escalation rule looks back on.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from appliance.config import AnalyticsSettings
+from appliance.errors import LlmError, ModelError
+from appliance.llm.base import ChatMessage
+
+if TYPE_CHECKING:
+    from appliance.engines import Engines
+
+_LOGGER = logging.getLogger(__name__)
 
 #: The per-turn metric in voice_analytics; the call's score is the mean of its turns.
 TURN_METRIC = "caller_sentiment"
@@ -49,7 +64,95 @@ class VaderScorer:
 
 
 def build_scorer(settings: AnalyticsSettings) -> SentimentScorer | None:
-    return VaderScorer() if settings.sentiment == "vader" else None
+    """The immediate score: VADER, unless sentiment is off (a model's judgment, when there
+    is one, comes later and replaces it)."""
+    return None if settings.sentiment == "off" else VaderScorer()
+
+
+class MoodJudge(Protocol):
+    """Judges one caller turn from -1.0 to 1.0, off the event loop; None when it cannot."""
+
+    async def judge(self, text: str) -> float | None: ...
+
+
+#: The words the model answers with, and the score each stands for.
+MOODS = {"angry": -1.0, "annoyed": -0.5, "neutral": 0.0, "pleased": 0.5, "delighted": 1.0}
+_JUDGE_SCHEMA = {
+    "type": "object",
+    "properties": {"mood": {"type": "string", "enum": list(MOODS)}},
+    "required": ["mood"],
+    "additionalProperties": False,
+}
+_JUDGE_PROMPT = (
+    "You judge the mood of a hotel guest on the phone from one thing they said. Answer with "
+    "the guest's mood, one of: angry, annoyed, neutral, pleased, delighted. A plain question "
+    "or request is neutral. Sarcasm counts as what it means, not the words it uses. "
+    'Answer in JSON: {"mood": "..."}'
+)
+
+
+class LlmMoodJudge:
+    """The configured language model's judgment, on its worker, held to five moods by a
+    JSON schema at temperature 0 (the same words get the same judgment)."""
+
+    def __init__(self, engines: Engines, timeout_s: float = 10.0) -> None:
+        self._engines = engines
+        self._timeout_s = timeout_s
+
+    async def judge(self, text: str) -> float | None:
+        messages = [ChatMessage("system", _JUDGE_PROMPT), ChatMessage("user", text)]
+        try:
+            answer = await asyncio.wait_for(
+                self._engines.llm.run(
+                    lambda model, m: model.complete_json(m, _JUDGE_SCHEMA, 24), messages
+                ),
+                self._timeout_s,
+            )
+        except (LlmError, ModelError) as err:
+            _LOGGER.warning("the model could not judge a mood: %s", err.message)
+            return None
+        except TimeoutError:
+            _LOGGER.warning("the model took over %.0f s to judge a mood", self._timeout_s)
+            return None
+        return mood_score(answer)
+
+
+def mood_score(answer: str) -> float | None:
+    """The score of the model's JSON answer; None (and a log line) for anything else."""
+    try:
+        mood = json.loads(answer).get("mood")
+    except (json.JSONDecodeError, AttributeError):
+        mood = None
+    if mood not in MOODS:
+        _LOGGER.warning("the model's mood judgment is not one of %s: %.80r", ", ".join(MOODS), answer)
+        return None
+    return MOODS[mood]
+
+
+#: Turns a model must judge rightly before its judgment replaces VADER's: (words, lowest
+#: and highest acceptable score). VADER itself gets the sarcastic and the negated ones wrong.
+JUDGE_PROBES = (
+    ("This is the third time I've called and the heating still isn't fixed. It's ridiculous.", -1.0, -0.5),
+    ("Oh great, just great. On hold for twenty minutes again. Wonderful service.", -1.0, -0.5),
+    ("Thank you so much, you've been wonderful, that's perfect!", 0.5, 1.0),
+    ("I'm not unhappy with the room at all, it was actually lovely.", 0.5, 1.0),
+    ("I'd like to book a room for two nights in March.", 0.0, 0.5),
+    ("What time does the pool close?", 0.0, 0.0),
+)  # fmt: skip
+
+
+async def judge_gate(judge: MoodJudge) -> bool:
+    """Whether the model's judgment may replace VADER's: every probe judged within its
+    range. The bundled 135M model does not pass."""
+    for probe, lowest, highest in JUDGE_PROBES:
+        score = await judge.judge(probe)
+        if score is None or not lowest <= score <= highest:
+            _LOGGER.info(
+                "moods stay with VADER: the model judged %r as %s", probe,
+                "nothing" if score is None else f"{score:+.1f}",
+            )  # fmt: skip
+            return False
+    return True
 
 
 def words_of(text: str) -> frozenset[str]:
@@ -95,6 +198,8 @@ class MoodWatch:
 
     policy: EscalationPolicy
     scores: list[float] = field(default_factory=list)
+    #: The words of each scored turn, so a later judgment can replace its score.
+    scored: list[str] = field(default_factory=list)
     #: The caller's questions so far: their words and the facts they asked for.
     questions: list[tuple[frozenset[str], tuple[str, ...]]] = field(default_factory=list)
     offered: bool = False
@@ -106,6 +211,7 @@ class MoodWatch:
         reason = None
         if score is not None and len(said.split()) >= MIN_MOOD_WORDS:
             self.scores.append(score)
+            self.scored.append(said)
             if self.policy.falling(self.scores):
                 reason = "caller sentiment kept falling"
         if self.policy.on_repeat and question:
@@ -125,3 +231,10 @@ class MoodWatch:
             return None
         self.offered = True
         return reason
+
+    def revise(self, judged: Mapping[str, float]) -> None:
+        """Take the model's judgments of earlier turns (by their words) in place of the
+        first scores."""
+        for index, said in enumerate(self.scored):
+            if said in judged:
+                self.scores[index] = judged[said]

@@ -305,6 +305,7 @@ class HotelAgent:
         if self.escalation is None:
             return reply
         watch = state.mood = state.mood or MoodWatch(self.escalation)
+        watch.revise(session.judged)
         score = self.sentiment.score(said) if self.sentiment is not None else None
         unclear = heard.first(c.Unclear)
         question = said.strip().endswith("?") or bool(heard.facts) or bool(unclear and unclear.question)

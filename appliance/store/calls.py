@@ -72,6 +72,17 @@ def insert_metric(
     )
 
 
+def revise_metric(
+    db: Connection, session_id: str, name: str, timestamp: datetime, value: float
+) -> None:
+    """Replace the value of one measurement (a first mood score, once the model judged it)."""
+    db.execute(
+        "UPDATE voice_analytics SET metric_value = ?"
+        " WHERE session_id = ? AND metric_name = ? AND timestamp = ?",
+        [value, session_id, name, timestamp],
+    )
+
+
 def insert_tool_run(
     db: Connection,
     session_id: str | None,

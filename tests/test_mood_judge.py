@@ -1,0 +1,195 @@
+"""The language model's judgment of each caller turn's mood: it replaces VADER's first score
+in the stored turn, the call's score and the escalation rule; a model that fails its check at
+start-up, answers nonsense, is slow or is down leaves VADER's score standing.
+
+The bundled model runs in-process. A model served elsewhere (vLLM or llama.cpp's server on
+another box, the "openai" backend) is an aiohttp server on loopback speaking the same chat
+completions protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from conftest import free_port
+
+from appliance.analytics.sentiment import (
+    JUDGE_PROBES,
+    MOODS,
+    TURN_METRIC,
+    EscalationPolicy,
+    LlmMoodJudge,
+    MoodWatch,
+    VaderScorer,
+)
+from appliance.config import AnalyticsSettings, Config, LlmSettings
+from appliance.engines import Engines, ModelHost
+from appliance.llm.openai import OpenAiChatModel
+from appliance.service import close_state, open_state, prepare_judge
+from appliance.store import calls
+from appliance.store.database import Store
+
+#: VADER reads the first two as content (the words are nice) and the third as angry.
+SARCASTIC = "Oh great, just great. On hold for twenty minutes again. Wonderful service."
+POLITE_COMPLAINT = "Lovely, so nobody ever fixed the heating I reported, thanks a lot."
+ANGRY = "This is ridiculous, I'm so angry, nobody is helping me."
+
+
+def with_sentiment(config: Config, mode: str) -> Config:
+    return dataclasses.replace(config, analytics=AnalyticsSettings(sentiment=mode))  # type: ignore[arg-type]
+
+
+async def stored_moods(store: Store, session_id: str) -> tuple[list[float], float | None]:
+    """The call's stored turn scores and its own score."""
+    call = await store.read(calls.get_call, session_id)
+    turns = [m["metric_value"] for m in call["metrics"] if m["metric_name"] == TURN_METRIC]
+    return turns, call["sentiment_score"]
+
+
+async def test_the_bundled_model_does_not_pass_the_check_and_vader_stays(
+    engines: Engines, config: Config
+) -> None:
+    state = await open_state(config, engines)  # sentiment = "auto", the default
+    try:
+        await prepare_judge(config, state.sessions, engines)
+        assert state.sessions.judge is None
+        session = await state.sessions.create_session(channel="phone")
+        session.add_message("user", SARCASTIC)
+        await state.sessions.end_session(session.id)
+        turns, _ = await stored_moods(state.store, session.id)
+    finally:
+        await close_state(state)
+    assert turns == [pytest.approx(VaderScorer().score(SARCASTIC))]
+
+
+async def test_the_model_s_judgment_replaces_each_first_score(
+    engines: Engines, config: Config
+) -> None:
+    """Asked for by name, the bundled model judges: each stored turn holds one of its five
+    moods (VADER never scores these turns on that scale), the call's score is their mean,
+    and the end of the call waited for them."""
+    settings = with_sentiment(config, "llm")
+    state = await open_state(settings, engines)
+    try:
+        await prepare_judge(settings, state.sessions, engines)
+        assert isinstance(state.sessions.judge, LlmMoodJudge)
+        session = await state.sessions.create_session(channel="phone")
+        for said in (SARCASTIC, POLITE_COMPLAINT, ANGRY):
+            session.add_message("user", said)
+            session.add_message("assistant", "I'm sorry to hear that.")
+        await state.sessions.end_session(session.id)  # no wait beforehand: it waits itself
+        turns, call_score = await stored_moods(state.store, session.id)
+    finally:
+        await close_state(state)
+    vader = VaderScorer()
+    assert len(turns) == 3
+    assert all(score in MOODS.values() for score in turns), turns
+    assert [vader.score(s) for s in (SARCASTIC, POLITE_COMPLAINT, ANGRY)] != turns
+    assert call_score == pytest.approx(sum(turns) / 3)
+    assert sorted(session.judged) == sorted([SARCASTIC, POLITE_COMPLAINT, ANGRY])
+
+
+@pytest.fixture()
+async def served_model() -> AsyncIterator[str]:
+    """A chat completions server on loopback. Under /capable/ it judges as a capable model
+    does (each of the check's turns judged within its range); under /nonsense/ it answers
+    a mood that is not one of the five; under /slow/ it takes 3 s."""
+    capable = {probe: lowest if lowest == highest else (lowest + highest) / 2 for probe, lowest, highest in JUDGE_PROBES}
+    mood_of = {score: mood for mood, score in MOODS.items()}
+
+    async def completions(request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        said = body["messages"][-1]["content"]
+        assert body["response_format"]["schema"]["properties"]["mood"]["enum"] == list(MOODS)
+        mode = request.match_info["mode"]
+        if mode == "slow":
+            await asyncio.sleep(3)
+        if mode == "capable":
+            score = capable.get(said, -1.0 if "ridiculous" in said else 0.0)
+            mood = mood_of[min(MOODS.values(), key=lambda s: abs(s - score))]
+        else:
+            mood = "furious"
+        content = json.dumps({"mood": mood})
+        return web.json_response({"choices": [{"message": {"role": "assistant", "content": content}}]})
+
+    app = web.Application()
+    app.router.add_post("/{mode}/v1/chat/completions", completions)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+def _served_engines(engines: Engines, base_url: str, timeout_s: float = 1.0) -> Engines:
+    settings = dataclasses.replace(LlmSettings(), backend="openai", base_url=base_url, timeout_s=timeout_s)
+    host: ModelHost[OpenAiChatModel] = ModelHost(
+        "llm", Path(base_url), lambda: OpenAiChatModel(settings), lambda model: None
+    )
+    return Engines(stt=engines.stt, llm=host, tts=engines.tts, nlu=engines.nlu)
+
+
+async def test_a_model_that_passes_the_check_judges_on_auto(
+    engines: Engines, config: Config, served_model: str
+) -> None:
+    served = _served_engines(engines, f"{served_model}/capable/v1")
+    await served.llm.start()
+    state = await open_state(config, served)
+    try:
+        await prepare_judge(config, state.sessions, served)
+        assert isinstance(state.sessions.judge, LlmMoodJudge)
+        session = await state.sessions.create_session(channel="phone")
+        session.add_message("user", SARCASTIC)
+        await state.sessions.end_session(session.id)
+        turns, call_score = await stored_moods(state.store, session.id)
+    finally:
+        await close_state(state)
+        served.llm.close()
+    # VADER calls this content; the model's judgment, annoyed or worse, is what is kept.
+    assert VaderScorer().score(SARCASTIC) > 0.5
+    assert turns == [call_score] and turns[0] <= -0.5
+
+
+@pytest.mark.parametrize("mode", ["nonsense", "slow", "down"])
+async def test_a_model_that_cannot_judge_leaves_vader_s_score(
+    engines: Engines, config: Config, served_model: str, mode: str
+) -> None:
+    base = f"http://127.0.0.1:{free_port()}/v1" if mode == "down" else f"{served_model}/{mode}/v1"
+    served = _served_engines(engines, base)
+    await served.llm.start()
+    settings = with_sentiment(config, "llm")
+    state = await open_state(settings, served)
+    try:
+        await prepare_judge(settings, state.sessions, served)
+        assert state.sessions.judge is not None
+        assert await state.sessions.judge.judge(ANGRY) is None
+        session = await state.sessions.create_session(channel="phone")
+        session.add_message("user", ANGRY)
+        await state.sessions.end_session(session.id)
+        turns, call_score = await stored_moods(state.store, session.id)
+    finally:
+        await close_state(state)
+        served.llm.close()
+    assert turns == [pytest.approx(VaderScorer().score(ANGRY))] and call_score == turns[0]
+
+
+def test_judgments_of_earlier_turns_feed_the_escalation_rule() -> None:
+    """Nice words said bitterly: VADER's scores rise, the model's fall, and the rule acts on
+    the model's once they are in."""
+    turns = [SARCASTIC, POLITE_COMPLAINT, "Great, thanks, really helpful as always, brilliant."]
+    vader = VaderScorer()
+    first = MoodWatch(EscalationPolicy())
+    judged = MoodWatch(EscalationPolicy())
+    for said in turns[:2]:
+        assert first.hear(said, vader.score(said), [], False) is None
+        assert judged.hear(said, vader.score(said), [], False) is None
+    judged.revise({SARCASTIC: -0.5, POLITE_COMPLAINT: -1.0})
+    last = turns[2]
+    assert first.hear(last, vader.score(last), [], False) is None
+    assert judged.hear(last, -1.0, [], False) == "caller sentiment kept falling"
