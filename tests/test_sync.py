@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import boto3
 import duckdb
 import pytest
@@ -395,3 +396,60 @@ async def test_the_schedule_runs_and_a_failure_retries_after_the_backoff(
     assert waits[1] == pytest.approx(30, abs=5)  # then the backoff after the failure
     assert waits[2] == pytest.approx(60, abs=5)  # doubled after the second
     assert (await runner.status()).failures == 2
+
+
+async def test_serve_syncs_on_its_schedule(tmp_path: Path, receiver: tuple[Receiver, str]) -> None:
+    """`appliance serve` with sync on: its own schedule sends the settled hours to the group's
+    endpoint (through the receiver's failure and hang, by its backoff), /metrics and
+    `appliance sync status` say so, and the numbers sent are the box's."""
+    got, url = receiver
+    data = tmp_path / "data"
+    fill(data / "appliance.duckdb", week_of_calls(datetime.now(UTC), seed=7, days=2))
+    config = tmp_path / "sync.toml"
+    config.write_text(
+        f'[sync]\nenabled = true\ndestination = "https"\nproperty_id = "{PROPERTY}"\n'
+        f'https_url = "{url}"\nschedule = "every 10s"\nretry_base_s = 1.0\ntimeout_s = 2.0\n'
+    )
+    port = free_port()
+    env = appliance_env(
+        APPLIANCE_DATA_DIR=str(data), APPLIANCE_PORT=str(port), APPLIANCE_CONFIG=str(config),
+        APPLIANCE_SYNC_HTTPS_TOKEN="group-token",
+    )  # fmt: skip
+    log = tmp_path / "server.log"
+    with open(log, "w") as out:
+        process = await asyncio.create_subprocess_exec(
+            str(INSTALL_ROOT / ".venv" / "bin" / "appliance"), "serve", env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=out,
+        )  # fmt: skip
+    clock = asyncio.get_running_loop().time
+    deadline = clock() + 180
+    lines: list[str] = []
+    try:
+        while not any(line.startswith("appliance_sync_pending_batches") and line.endswith(" 0.0") for line in lines) or not got.kept:
+            assert process.returncode is None, log.read_text()[-3000:]
+            assert clock() < deadline, (got.attempts, lines, log.read_text()[-3000:])
+            await asyncio.sleep(1)
+            try:
+                async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as reply:
+                    lines = [x for x in (await reply.text()).splitlines() if x.startswith("appliance_sync_")]
+            except aiohttp.ClientError:
+                lines = []  # not listening yet
+        assert "appliance_sync_enabled 1.0" in lines
+    finally:
+        process.terminate()
+        await process.wait()
+    # The first tries failed and hung; the same batch came again under the same key.
+    assert [mode for _, mode in got.attempts[:3]] == ["fail", "hang", "ok"]
+    assert got.attempts[0][0] == got.attempts[1][0] == got.attempts[2][0]
+    code, out, err = await run(env, "sync", "status")
+    assert code == 0, err
+    assert "last success" in out and "0 batch(es)" in out
+    ends = [datetime.fromisoformat(body["period_end"]) for body in got.kept.values()]
+    db = duckdb.connect(str(data / "appliance.duckdb"), read_only=True)
+    try:
+        first = db.execute("SELECT min(start_time) FROM voice_calls").fetchone()[0]
+        start = first.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        expected = summary(db, AnalyticsSettings(), Period(start, max(ends))).calls
+    finally:
+        db.close()
+    assert sum(row["calls"] for body in got.kept.values() for row in body["rows"]) == expected > 0
