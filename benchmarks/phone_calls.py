@@ -87,14 +87,15 @@ async def one_call(
     if "<Connect>" not in twiml:
         return [], [], 0, False
     await call.connect(http, twiml)
-    await call.say(AudioFrame.silence(5000, 8000))  # the greeting
+    await call.listen(0)  # the greeting
     latencies, spacing, late = [], [], 0
     for question in questions:
         span = voiced_span_s(question)
         assert span is not None
         started = time.perf_counter()
         before = len(call.arrivals)
-        await call.say(question, then_silence_s=7.0)  # the reply plays meanwhile
+        await call.say(question)
+        await call.listen(before)  # the whole reply, before the next question
         heard = first_sound_heard(call, before)
         reply = call.arrivals[before:]
         if heard is not None:

@@ -242,6 +242,15 @@ class SimulatedCall:
                                   "timestamp": str(chunk * 20), "payload": base64.b64encode(payload[index:index + FRAME_BYTES]).decode()}})  # fmt: skip
             await asyncio.sleep(max(0.0, started + (chunk + 1) * 0.02 - time.perf_counter()))
 
+    async def listen(self, since: int, quiet_s: float = 0.8, limit_s: float = 30.0) -> None:
+        """Stay on the line, as a caller does, until a reply has come (media after frame
+        ``since``) and finished playing ``quiet_s`` ago; at most ``limit_s``."""
+        deadline = time.perf_counter() + limit_s
+        while time.perf_counter() < deadline and not self.closed.is_set():
+            if len(self.arrivals) > since and time.perf_counter() - self._play_until >= quiet_s:
+                return
+            await self.say(AudioFrame.silence(100, 8000))
+
     async def press(self, digit: str) -> None:
         await self.send_event("dtmf", {"dtmf": {"track": "inbound_track", "digit": digit}})
 
