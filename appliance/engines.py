@@ -94,6 +94,11 @@ class ModelHost(Generic[M]):
         self.calls += 1
         return await self._worker.call(fn, self.model, *args)
 
+    async def run_when_free(self, fn: Callable[..., R], /, *args: Any) -> R:
+        """Like ``run``, but behind every ``run`` queued before it starts (work that can wait)."""
+        self.calls += 1
+        return await self._worker.call_when_free(fn, self.model, *args)
+
     def status(self) -> ModelStatus:
         return ModelStatus(
             role=self.role,

@@ -75,6 +75,33 @@ async def test_concurrent_calls_queue_on_one_thread_per_model(engines: Engines) 
     assert len(set(threads)) == 1 and threads[0].startswith("model-llm")
 
 
+async def test_later_sentences_wait_for_another_caller_s_first_words(engines: Engines) -> None:
+    """On the voice's one thread, a sentence marked as able to wait goes behind every
+    ordinary call queued before it starts; one whose caller gave up never runs."""
+    order: list[str] = []
+    release = threading.Event()
+
+    def hold(model: Any) -> None:
+        release.wait(10)
+
+    def speak(model: Any, who: str) -> str:
+        order.append(who)
+        return who
+
+    holding = asyncio.ensure_future(engines.tts.run(hold))
+    await asyncio.sleep(0.05)  # the thread is busy now: what follows queues
+    later = asyncio.ensure_future(engines.tts.run_when_free(speak, "A's third sentence"))
+    gone = asyncio.ensure_future(engines.tts.run(speak, "a caller who hung up"))
+    first = asyncio.ensure_future(engines.tts.run(speak, "B's first words"))
+    await asyncio.sleep(0)
+    gone.cancel()
+    release.set()
+    await asyncio.gather(holding, later, first)
+    assert order == ["B's first words", "A's third sentence"]
+    # The real voice behind the same queue still speaks.
+    assert sum(len(f.pcm) for f in await engines.tts.run_when_free(_speak, "Hello.")) > 0
+
+
 async def test_the_event_loop_stays_responsive_while_a_model_runs(engines: Engines) -> None:
     gaps: list[float] = []
     finished = asyncio.Event()

@@ -559,8 +559,13 @@ class Conversation:
             while queue.qsize() * OUT_FRAME_MS > SYNTHESIS_LEAD_MS:
                 self._room.clear()
                 await self._room.wait()
-            # One chunk per hop to the worker: a barge-in stops after the current one.
-            pieces = list(rendered[chunk]) if chunk in rendered else await self._render(chunk)
+            # One chunk per hop to the worker: a barge-in stops after the current one. The
+            # sentences after the first wait for other callers' first words.
+            pieces = (
+                list(rendered[chunk])
+                if chunk in rendered
+                else await self._render(chunk, when_free=index > 0)
+            )
             if index == 0 and pieces:
                 pieces[0] = trim_head(pieces[0])
             for piece in pieces:
@@ -577,12 +582,13 @@ class Conversation:
             queue.put_nowait((len(chunks) - 1, AudioFrame(padded, self.sink.sample_rate_hz)))
         queue.put_nowait((-1, None))
 
-    async def _render(self, text: str) -> list[AudioFrame]:
+    async def _render(self, text: str, when_free: bool = False) -> list[AudioFrame]:
         """One sentence's audio. Fixed prompts were rendered at start-up and need no hop."""
         ready = self.engines.rendered.get(text)
         if ready is not None:
             return list(ready)
-        return await self.engines.tts.run(lambda model, t: list(model.synthesize(t)), text)
+        run = self.engines.tts.run_when_free if when_free else self.engines.tts.run
+        return await run(lambda model, t: list(model.synthesize(t)), text)
 
     def _check_barge_in(self) -> None:
         if self._speaking is None or self._barged_in.is_set():
