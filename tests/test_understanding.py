@@ -38,6 +38,7 @@ from appliance.understanding import commands as c
 from appliance.understanding.llm import LlmUnderstander
 from appliance.understanding.rules import RulesUnderstander
 from appliance.understanding.semantic import SemanticUnderstander
+from appliance.understanding.slots import find_code, normalize
 
 HOTEL_FILE = default_config().paths.hotel_file
 
@@ -185,6 +186,24 @@ async def test_small_talk_from_the_bundled_model_stays_on_fixed_sentences(
     replies = await _talk(live_state, ["hello", "my flight got delayed, what a day", "ha ha"])
     assert all(speakable_small_talk(r) or "front desk" in r for r in replies), replies
     assert not any("loss" in r or "sorry, but I'm sorry" in r for r in replies), replies
+
+
+def test_a_code_read_in_groups_keeps_groups_that_sound_like_words() -> None:
+    """Codes are random: a group may be a filler ('UM'), a spoken letter ('EM', 'BE') or a
+    word ('MY', 'AS'). Whisper writes a filler in small letters and letters read out in
+    capitals; both characters of each group stay."""
+    for said, code in [
+        ("the code is 5Y UM 9V", "5YUM9V"), ("the code is BE 2Z W7", "BE2ZW7"),
+        ("the code is EM Z4 8H", "EMZ48H"), ("the code is K2 MY T4", "K2MYT4"),
+        ("UH HH A9", "UHHHA9"), ("the code is JD FG AS", "JDFGAS"), ("UMC, TYN", "UMCTYN"),
+    ]:  # fmt: skip
+        assert find_code(normalize(said), expecting=True) == code, said
+    # Fillers in small letters are still no part of a code, nor of the words.
+    assert find_code(normalize("um, k 7 m, uh, 2 q x"), expecting=True) == "K7M2QX"
+    assert normalize("Um, I'd like er two rooms") == "i'd like two rooms"
+    # Short words are not a code: without a digit, only groups asked for and said alone.
+    for expecting in (False, True):
+        assert find_code(normalize("can you call me at my room"), expecting) is None
 
 
 def test_what_a_receptionist_would_not_say_is_not_speakable() -> None:

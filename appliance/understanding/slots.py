@@ -25,6 +25,9 @@ from appliance.understanding.commands import Expecting, SetSlots
 def normalize(text: str) -> str:
     """Lower case, plain apostrophes, no punctuation but what dates and codes need, and
     whisper's slips repaired."""
+    # Fillers as whisper writes them ("um", "Uh,"); in capitals they are letters being read
+    # out ("5Y UM 9V"), and stay.
+    text = re.sub(r"\b([Uu]m+|[Uu]h+|[Ee]rm|[Ee]r|[Uu]hm|[Hh]mm)\b", " ", text)
     text = text.lower().replace("’", "'").replace("‘", "'")
     text = re.sub(r"(\d),(\d{3})", r"\1\2", text)
     text = re.sub(r"[^a-z0-9'\-/ ]+", " ", text)
@@ -33,7 +36,6 @@ def normalize(text: str) -> str:
     text = re.sub(r"\btelly\b", "tv", text)
     text = re.sub(r"\bfortnight\b", "2 weeks", text)
     text = re.sub(r"\bwi-? ?fi\b|\bwifi\b|\bwhy fi\b", "wifi", text)
-    text = re.sub(r"\b(um+|uh+|erm|er|uhm|hmm|like,)\b", " ", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -346,6 +348,8 @@ _NATO = {
 _CODE_DIGITS = {"two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
                 "eight": "8", "nine": "9"}  # fmt: skip
 _CODE_TRIGGERS = {"reservation", "code", "number", "is", "booking", "confirmation", "it's", "its"}
+_CODE_LEAD_IN = {"yes", "yeah", "sure", "ok", "okay", "so", "right", "it", "code", "is", "it's",
+                 "the", "my", "confirmation", "number", "reservation", "booking", "its"}  # fmt: skip
 _CODE_FILLER = {"as", "in", "for", "like", "is", "it's", "its", "and", "then", "dash", "space",
                 "the", "code", "my", "confirmation", "number", "capital", "letter", "um", "uh"}  # fmt: skip
 
@@ -362,6 +366,8 @@ def find_code(text: str, expecting: bool = False) -> str | None:
             and token not in _CODE_LOOKALIKES and token not in _NATO
         ):
             return token.upper()
+    if grouped := _grouped_code(text, expecting):
+        return grouped
     if not expecting and not re.search(r"\b(code|reservation|booking|confirmation|number)\b", text):
         return None
     chars: list[str] = []
@@ -412,6 +418,29 @@ def find_code(text: str, expecting: bool = False) -> str | None:
                 break
     if len(chars) >= 6:
         return "".join(chars[:6])
+    return None
+
+
+def _grouped_code(text: str, expecting: bool) -> str | None:
+    """A code read in groups of two or three ('5y um 9v', 'k2m y4t'): a run of short tokens
+    of the code's characters, six in all, read as groups first, so a pair that is also a
+    filler or a spoken letter ('um', 'em', 'be') keeps both its characters. Without a digit
+    among them it must be groups of one size, asked for, and all that was said after 'the
+    code is' ('call me at my room' is no code)."""
+    tokens = re.findall(r"[a-z0-9'-]+", text)
+    start = 0
+    for end, token in enumerate([*tokens, "."]):
+        if 2 <= len(token) <= 3 and set(token.upper()) <= _CODE_ALPHABET:
+            continue
+        run = tokens[start:end]
+        joined = "".join(run).upper()
+        if len(run) >= 2 and len(joined) == 6:
+            if re.search(r"\d", joined):
+                return joined
+            only_code = end == len(tokens) and set(tokens[:start]) <= _CODE_LEAD_IN
+            if expecting and only_code and len({len(t) for t in run}) == 1:
+                return joined
+        start = end + 1
     return None
 
 
