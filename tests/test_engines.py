@@ -93,8 +93,9 @@ async def test_later_sentences_wait_for_another_caller_s_first_words(engines: En
     later = asyncio.ensure_future(engines.tts.run_when_free(speak, "A's third sentence"))
     gone = asyncio.ensure_future(engines.tts.run(speak, "a caller who hung up"))
     first = asyncio.ensure_future(engines.tts.run(speak, "B's first words"))
-    await asyncio.sleep(0)
+    await asyncio.sleep(0.05)  # all three queued
     gone.cancel()
+    await asyncio.sleep(0.05)  # the cancellation reaches the queued call
     release.set()
     await asyncio.gather(holding, later, first)
     assert order == ["B's first words", "A's third sentence"]
