@@ -551,6 +551,8 @@ class SessionManager:
             raise SessionError("bad-status", "a session cannot end as active")
         # The call's score is the mean of its turns': the model's judgments go in first.
         await session.settle()
+        if self._sessions.get(session_id) is not session:
+            return session  # ended by another path while the judgments came in
         session.status = status
         session.error_code = error_code
         session.ended_at = datetime.now(UTC)

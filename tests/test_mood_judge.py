@@ -193,3 +193,28 @@ def test_judgments_of_earlier_turns_feed_the_escalation_rule() -> None:
     last = turns[2]
     assert first.hear(last, vader.score(last), [], False) is None
     assert judged.hear(last, -1.0, [], False) == "caller sentiment kept falling"
+
+
+async def test_a_call_ended_twice_while_judgments_are_out_ends_once(
+    engines: Engines, config: Config, served_model: str
+) -> None:
+    """The carrier's status and the stream's stop can end a call at the same moment; with a
+    judgment still out, the first end waits for it and the second finds the call ended."""
+    served = _served_engines(engines, f"{served_model}/slow/v1")
+    await served.llm.start()
+    settings = with_sentiment(config, "llm")
+    state = await open_state(settings, served)
+    try:
+        await prepare_judge(settings, state.sessions, served)
+        session = await state.sessions.create_session(channel="phone")
+        session.add_message("user", ANGRY)
+        ended = await asyncio.gather(
+            state.sessions.end_session(session.id), state.sessions.end_session(session.id)
+        )
+        turns, call_score = await stored_moods(state.store, session.id)
+        call = await state.store.read(calls.get_call, session.id)
+    finally:
+        await close_state(state)
+        served.llm.close()
+    assert ended[0] is ended[1] is session and call["status"] == "completed"
+    assert turns == [pytest.approx(VaderScorer().score(ANGRY))] and call_score == turns[0]
