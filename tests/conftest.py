@@ -14,14 +14,17 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from appliance.appstate import ServerState
 from appliance.config import INSTALL_ROOT, Config, default_config
-from appliance.engines import Engines, build_engines
+from appliance.engines import Engines, ModelHost, build_engines
+from appliance.llm.openai import OpenAiChatModel
 from appliance.models import FileState, check_model, load_manifest
 from appliance.service import close_state, open_state
 
@@ -81,6 +84,29 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@asynccontextmanager
+async def on_loopback(app: web.Application) -> AsyncIterator[str]:
+    """``app`` served on a free loopback port; yields its base URL."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+def served_llm(engines: Engines, base_url: str, timeout_s: float) -> Engines:
+    """The session's models, with the language model reached over HTTP at ``base_url``
+    (the "openai" backend: vLLM or llama.cpp's server on another box)."""
+    settings = replace(default_config().llm, backend="openai", base_url=base_url, timeout_s=timeout_s)
+    host: ModelHost[OpenAiChatModel] = ModelHost(
+        "llm", Path(base_url), lambda: OpenAiChatModel(settings), lambda model: None
+    )
+    return Engines(stt=engines.stt, llm=host, tts=engines.tts, nlu=engines.nlu)
 
 
 def appliance_env(**overrides: str) -> dict[str, str]:

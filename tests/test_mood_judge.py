@@ -12,11 +12,11 @@ import asyncio
 import dataclasses
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
+from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
-from conftest import free_port
+from conftest import free_port, on_loopback, served_llm
 
 from appliance.analytics.sentiment import (
     JUDGE_PROBES,
@@ -27,10 +27,11 @@ from appliance.analytics.sentiment import (
     MoodWatch,
     VaderScorer,
 )
-from appliance.config import AnalyticsSettings, Config, LlmSettings
-from appliance.engines import Engines, ModelHost
-from appliance.llm.openai import OpenAiChatModel
+from appliance.appstate import ServerState
+from appliance.config import AnalyticsSettings, Config
+from appliance.engines import Engines
 from appliance.service import close_state, open_state, prepare_judge
+from appliance.sessions import Session
 from appliance.store import calls
 from appliance.store.database import Store
 
@@ -40,8 +41,34 @@ POLITE_COMPLAINT = "Lovely, so nobody ever fixed the heating I reported, thanks 
 ANGRY = "This is ridiculous, I'm so angry, nobody is helping me."
 
 
-def with_sentiment(config: Config, mode: str) -> Config:
-    return dataclasses.replace(config, analytics=AnalyticsSettings(sentiment=mode))  # type: ignore[arg-type]
+@asynccontextmanager
+async def judging(
+    engines: Engines, config: Config, mode: str = "auto", model_url: str | None = None
+) -> AsyncIterator[ServerState]:
+    """The appliance's state as `serve` leaves it once the models are loaded, with sentiment
+    ``mode``, and the language model in-process or (``model_url``) served over HTTP."""
+    settings = dataclasses.replace(config, analytics=AnalyticsSettings(sentiment=mode))  # type: ignore[arg-type]
+    models = engines if model_url is None else served_llm(engines, model_url, timeout_s=1.0)
+    if model_url is not None:
+        await models.llm.start()
+    state = await open_state(settings, models)
+    try:
+        await prepare_judge(settings, state.sessions, models)
+        yield state
+    finally:
+        await close_state(state)
+        if model_url is not None:
+            models.llm.close()
+
+
+async def call_of(state: ServerState, *said: str) -> tuple[Session, list[float], float | None]:
+    """A call in which the caller says ``said``, ended: its stored turn scores and its own."""
+    session = await state.sessions.create_session(channel="phone")
+    for words in said:
+        session.add_message("user", words)
+        session.add_message("assistant", "I'm sorry to hear that.")
+    await state.sessions.end_session(session.id)  # no wait beforehand: it waits itself
+    return (session, *await stored_moods(state.store, session.id))
 
 
 async def stored_moods(store: Store, session_id: str) -> tuple[list[float], float | None]:
@@ -54,16 +81,9 @@ async def stored_moods(store: Store, session_id: str) -> tuple[list[float], floa
 async def test_the_bundled_model_does_not_pass_the_check_and_vader_stays(
     engines: Engines, config: Config
 ) -> None:
-    state = await open_state(config, engines)  # sentiment = "auto", the default
-    try:
-        await prepare_judge(config, state.sessions, engines)
+    async with judging(engines, config) as state:  # sentiment = "auto", the default
         assert state.sessions.judge is None
-        session = await state.sessions.create_session(channel="phone")
-        session.add_message("user", SARCASTIC)
-        await state.sessions.end_session(session.id)
-        turns, _ = await stored_moods(state.store, session.id)
-    finally:
-        await close_state(state)
+        _, turns, _ = await call_of(state, SARCASTIC)
     assert turns == [pytest.approx(VaderScorer().score(SARCASTIC))]
 
 
@@ -73,19 +93,9 @@ async def test_the_model_s_judgment_replaces_each_first_score(
     """Asked for by name, the bundled model judges: each stored turn holds one of its five
     moods (VADER never scores these turns on that scale), the call's score is their mean,
     and the end of the call waited for them."""
-    settings = with_sentiment(config, "llm")
-    state = await open_state(settings, engines)
-    try:
-        await prepare_judge(settings, state.sessions, engines)
+    async with judging(engines, config, "llm") as state:
         assert isinstance(state.sessions.judge, LlmMoodJudge)
-        session = await state.sessions.create_session(channel="phone")
-        for said in (SARCASTIC, POLITE_COMPLAINT, ANGRY):
-            session.add_message("user", said)
-            session.add_message("assistant", "I'm sorry to hear that.")
-        await state.sessions.end_session(session.id)  # no wait beforehand: it waits itself
-        turns, call_score = await stored_moods(state.store, session.id)
-    finally:
-        await close_state(state)
+        session, turns, call_score = await call_of(state, SARCASTIC, POLITE_COMPLAINT, ANGRY)
     vader = VaderScorer()
     assert len(turns) == 3
     assert all(score in MOODS.values() for score in turns), turns
@@ -119,38 +129,16 @@ async def served_model() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_post("/{mode}/v1/chat/completions", completions)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
-
-
-def _served_engines(engines: Engines, base_url: str, timeout_s: float = 1.0) -> Engines:
-    settings = dataclasses.replace(LlmSettings(), backend="openai", base_url=base_url, timeout_s=timeout_s)
-    host: ModelHost[OpenAiChatModel] = ModelHost(
-        "llm", Path(base_url), lambda: OpenAiChatModel(settings), lambda model: None
-    )
-    return Engines(stt=engines.stt, llm=host, tts=engines.tts, nlu=engines.nlu)
+    async with on_loopback(app) as url:
+        yield url
 
 
 async def test_a_model_that_passes_the_check_judges_on_auto(
     engines: Engines, config: Config, served_model: str
 ) -> None:
-    served = _served_engines(engines, f"{served_model}/capable/v1")
-    await served.llm.start()
-    state = await open_state(config, served)
-    try:
-        await prepare_judge(config, state.sessions, served)
+    async with judging(engines, config, model_url=f"{served_model}/capable/v1") as state:
         assert isinstance(state.sessions.judge, LlmMoodJudge)
-        session = await state.sessions.create_session(channel="phone")
-        session.add_message("user", SARCASTIC)
-        await state.sessions.end_session(session.id)
-        turns, call_score = await stored_moods(state.store, session.id)
-    finally:
-        await close_state(state)
-        served.llm.close()
+        _, turns, call_score = await call_of(state, SARCASTIC)
     # VADER calls this content; the model's judgment, annoyed or worse, is what is kept.
     assert VaderScorer().score(SARCASTIC) > 0.5
     assert turns == [call_score] and turns[0] <= -0.5
@@ -161,21 +149,10 @@ async def test_a_model_that_cannot_judge_leaves_vader_s_score(
     engines: Engines, config: Config, served_model: str, mode: str
 ) -> None:
     base = f"http://127.0.0.1:{free_port()}/v1" if mode == "down" else f"{served_model}/{mode}/v1"
-    served = _served_engines(engines, base)
-    await served.llm.start()
-    settings = with_sentiment(config, "llm")
-    state = await open_state(settings, served)
-    try:
-        await prepare_judge(settings, state.sessions, served)
+    async with judging(engines, config, "llm", base) as state:
         assert state.sessions.judge is not None
         assert await state.sessions.judge.judge(ANGRY) is None
-        session = await state.sessions.create_session(channel="phone")
-        session.add_message("user", ANGRY)
-        await state.sessions.end_session(session.id)
-        turns, call_score = await stored_moods(state.store, session.id)
-    finally:
-        await close_state(state)
-        served.llm.close()
+        _, turns, call_score = await call_of(state, ANGRY)
     assert turns == [pytest.approx(VaderScorer().score(ANGRY))] and call_score == turns[0]
 
 
@@ -200,12 +177,7 @@ async def test_a_call_ended_twice_while_judgments_are_out_ends_once(
 ) -> None:
     """The carrier's status and the stream's stop can end a call at the same moment; with a
     judgment still out, the first end waits for it and the second finds the call ended."""
-    served = _served_engines(engines, f"{served_model}/slow/v1")
-    await served.llm.start()
-    settings = with_sentiment(config, "llm")
-    state = await open_state(settings, served)
-    try:
-        await prepare_judge(settings, state.sessions, served)
+    async with judging(engines, config, "llm", f"{served_model}/slow/v1") as state:
         session = await state.sessions.create_session(channel="phone")
         session.add_message("user", ANGRY)
         ended = await asyncio.gather(
@@ -213,8 +185,5 @@ async def test_a_call_ended_twice_while_judgments_are_out_ends_once(
         )
         turns, call_score = await stored_moods(state.store, session.id)
         call = await state.store.read(calls.get_call, session.id)
-    finally:
-        await close_state(state)
-        served.llm.close()
     assert ended[0] is ended[1] is session and call["status"] == "completed"
     assert turns == [pytest.approx(VaderScorer().score(ANGRY))] and call_score == turns[0]

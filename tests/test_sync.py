@@ -20,7 +20,7 @@ import duckdb
 import pytest
 from aiohttp import web
 from analytics_data import FakeCall, add_call, fill, open_file, run, week_of_calls
-from conftest import appliance_env, free_port
+from conftest import appliance_env, free_port, on_loopback
 from moto.server import ThreadedMotoServer
 
 from appliance.analytics.kpis import Period, summary
@@ -287,12 +287,8 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
     got = Receiver(["fail", "hang"])
     app = web.Application()
     app.router.add_post("/ingest", got.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield got, f"http://127.0.0.1:{port}/ingest"
-    await runner.cleanup()
+    async with on_loopback(app) as url:
+        yield got, f"{url}/ingest"
 
 
 async def test_https_receiver_failing_timing_out_and_coming_back(

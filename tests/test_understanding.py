@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from aiohttp import web
-from conftest import MODELS_DIR, free_port, get
+from conftest import MODELS_DIR, free_port, get, on_loopback, served_llm
 from conversations import CONVERSATIONS
 from scenarios import SCENARIOS, Scenario, run_scenario
 from understanding_cases import CASES, TODAY, Case
@@ -287,11 +287,8 @@ def llama_server() -> Iterator[str]:
 def _llm_understander(
     base_url: str, engines: Engines, semantic: SemanticUnderstander, timeout_s: float = 20.0
 ) -> tuple[LlmUnderstander, ModelHost[OpenAiChatModel]]:
-    settings = dataclasses.replace(default_config().llm, backend="openai", base_url=base_url, timeout_s=timeout_s)
-    host: ModelHost[OpenAiChatModel] = ModelHost(
-        "llm", Path(base_url), lambda: OpenAiChatModel(settings), lambda model: None
-    )
-    server_engines = Engines(stt=engines.stt, llm=host, tts=engines.tts, nlu=engines.nlu)
+    server_engines = served_llm(engines, base_url, timeout_s)
+    host: ModelHost[OpenAiChatModel] = server_engines.llm
     understander = LlmUnderstander(
         load_hotel(HOTEL_FILE), server_engines, lambda: TODAY, fallback=semantic, timeout_s=timeout_s
     )
@@ -341,12 +338,8 @@ async def odd_server() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_post("/{mode}/v1/chat/completions", completions)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with on_loopback(app) as url:
+        yield url
 
 
 @pytest.mark.parametrize(

@@ -19,11 +19,11 @@ from typing import Any, Protocol, TypeVar
 
 from appliance.analytics.sentiment import EscalationPolicy, MoodWatch, SentimentScorer
 from appliance.engines import Engines
-from appliance.errors import LlmError, ModelError
+from appliance.errors import LlmError, ModelError, ToolError
 from appliance.hotel.model import Hotel
 from appliance.llm.base import ChatMessage
 from appliance.sessions import Session
-from appliance.tools.registry import SPECS, Lookup, Toolbox
+from appliance.tools.registry import Lookup, Toolbox
 from appliance.tools.speech import say_code, say_date, say_list, say_price
 from appliance.understanding import commands as c
 from appliance.understanding.base import Understander
@@ -326,10 +326,10 @@ class HotelAgent:
         lookups = _PREPARING.get()
         if lookups is None:
             return await self.toolbox.execute(name, **given)
-        spec = SPECS.get(name)
-        if spec is None or not spec.reads_only:
-            raise WouldAct(f"calls {name}")
-        lookup = await self.toolbox.look_up(name, **given)
+        try:
+            lookup = await self.toolbox.look_up(name, **given)
+        except ToolError as err:  # a tool that writes: it waits for the confirmed turn
+            raise WouldAct(f"calls {name}") from err
         lookups.append(lookup)
         return lookup.result
 

@@ -348,8 +348,8 @@ _NATO = {
 _CODE_DIGITS = {"two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
                 "eight": "8", "nine": "9"}  # fmt: skip
 _CODE_TRIGGERS = {"reservation", "code", "number", "is", "booking", "confirmation", "it's", "its"}
-_CODE_LEAD_IN = {"yes", "yeah", "sure", "ok", "okay", "so", "right", "it", "code", "is", "it's",
-                 "the", "my", "confirmation", "number", "reservation", "booking", "its"}  # fmt: skip
+#: What may come before a code said on its own: "yes, the code is ...".
+_CODE_LEAD_IN = _CODE_TRIGGERS | {"yes", "yeah", "sure", "ok", "okay", "so", "right", "it", "the", "my"}
 _CODE_FILLER = {"as", "in", "for", "like", "is", "it's", "its", "and", "then", "dash", "space",
                 "the", "code", "my", "confirmation", "number", "capital", "letter", "um", "uh"}  # fmt: skip
 
