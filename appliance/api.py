@@ -10,45 +10,23 @@ from typing import Any
 
 from aiohttp import web
 
-from appliance.appstate import STATE, ServerState, json_error
+from appliance.app import APPLIANCE, Appliance
 from appliance.errors import StoreError, ToolError
+from appliance.http import json_body, json_error, text_field
 from appliance.sessions import CallStatus, SessionError
 from appliance.store import calls
 from appliance.store.access import jsonable
 from appliance.store.records import region_of
 
 
-def _state(request: web.Request) -> ServerState:
-    return request.app[STATE]
+def _state(request: web.Request) -> Appliance:
+    return request.app[APPLIANCE]
 
 
 #: The most rows one list request returns.
 MAX_LIMIT = 10_000
 #: The oldest a purge may reach for: a hundred years.
 MAX_AGE_DAYS = 36_500
-
-
-async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object ({} without a body); a 400 that says why otherwise."""
-    if not request.can_read_body:
-        return {}
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise web.HTTPBadRequest(text=f"the request body is not valid JSON: {err}") from err
-    except RecursionError:
-        raise web.HTTPBadRequest(text="the request body is JSON nested too deeply") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="the request body must be a JSON object")
-    return body
-
-
-def _text_field(body: dict[str, Any], name: str, default: str | None = None) -> str | None:
-    """``body[name]`` if it is text (or absent: ``default``); a 400 naming it otherwise."""
-    value = body.get(name, default)
-    if value is not None and not isinstance(value, str):
-        raise web.HTTPBadRequest(text=f"{name} must be text, got {json.dumps(value)[:80]}")
-    return value
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -97,10 +75,10 @@ async def create_session(request: web.Request) -> web.Response:
     body = await json_body(request)
     try:
         session = await _state(request).sessions.create_session(
-            channel=_text_field(body, "channel", "") or "",
-            caller_id=_text_field(body, "caller_id"),
-            language=_text_field(body, "language", "en-US") or "en-US",
-            direction=_text_field(body, "direction", "inbound") or "",
+            channel=text_field(body, "channel", "") or "",
+            caller_id=text_field(body, "caller_id"),
+            language=text_field(body, "language", "en-US") or "en-US",
+            direction=text_field(body, "direction", "inbound") or "",
             origin="api",
         )
     except SessionError as err:
@@ -126,7 +104,7 @@ async def add_message(request: web.Request) -> web.Response:
         return json_error(400, "bad-latency", f"latency_ms must be a number, got {latency!r}")
     try:
         message = session.add_message(
-            _text_field(body, "role", "") or "", _text_field(body, "content", "") or "",
+            text_field(body, "role", "") or "", text_field(body, "content", "") or "",
             latency_ms=latency,
         )  # fmt: skip
     except SessionError as err:
@@ -137,7 +115,7 @@ async def add_message(request: web.Request) -> web.Response:
 
 async def end_session(request: web.Request) -> web.Response:
     body = await json_body(request)
-    status_text = _text_field(body, "status", "completed") or ""
+    status_text = text_field(body, "status", "completed") or ""
     try:
         status = CallStatus(status_text)
     except ValueError:
@@ -235,7 +213,7 @@ async def erase_caller(request: web.Request) -> web.Response:
     caller = body.get("caller")
     if not isinstance(caller, str) or not caller.strip():
         return json_error(400, "bad-caller", "give the caller's phone number as 'caller'")
-    region = region_of(_state(request).twilio.config.twilio.phone_number)
+    region = region_of(_state(request).config.twilio.phone_number)
     try:
         report = await _state(request).records.erase(caller.strip(), region)
     except StoreError as err:

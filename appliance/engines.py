@@ -7,7 +7,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -147,12 +147,16 @@ class Engines:
         """Sentence vectors from the encoder, on its worker."""
         return await self.nlu.run(lambda model, s: model.encode(s), list(sentences))
 
-    async def start(self) -> None:
-        """Load them all; they load side by side, each on its own thread."""
+    async def start(self, roles: Collection[str] = MODEL_ROLES) -> None:
+        """Load the models of ``roles`` not loaded yet; they load side by side, each on its
+        own thread."""
+        hosts = [h for h in self.hosts() if h.role in roles and not h.status().loaded]
+        if not hosts:
+            return
         # Native extensions (numpy among them) break when first imported from several
         # threads at once, so the backends are imported once, in one thread, beforehand.
         await asyncio.to_thread(import_backends)
-        results = await asyncio.gather(*(h.start() for h in self.hosts()), return_exceptions=True)
+        results = await asyncio.gather(*(h.start() for h in hosts), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         for failure in failures:
             if not isinstance(failure, Exception):

@@ -53,3 +53,7 @@ class ServerError(ApplianceError):
 
 class SyncError(ApplianceError):
     """Analytics could not be delivered to the cloud destination."""
+
+
+class SessionError(ApplianceError):
+    """A session operation named something that does not exist or is not allowed."""

@@ -15,9 +15,10 @@ from yarl import URL
 from appliance import __version__, api
 from appliance.analytics import dashboard
 from appliance.analytics import web as analytics_web
-from appliance.appstate import STATE, ServerState, json_error
+from appliance.app import APPLIANCE, Appliance
 from appliance.channels.twilio import webhooks
 from appliance.channels.webrtc import routes as webrtc_routes
+from appliance.http import json_error
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
 async def _require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not request.path.startswith(PROTECTED_PREFIXES):
         return await handler(request)
-    token = request.app[STATE].settings.admin_token
+    token = request.app[APPLIANCE].config.server.admin_token
     if not token:
         # Only reachable on loopback: start-up refuses any other address without a token.
         why = _cross_site(request)
@@ -151,7 +152,7 @@ def _unauthorized(message: str) -> web.Response:
 
 async def health(request: web.Request) -> web.Response:
     """503 while loading or stopping, 200 when every model is loaded and warm."""
-    state = request.app[STATE]
+    state = request.app[APPLIANCE]
     body = {
         "status": state.phase,
         "version": __version__,
@@ -167,12 +168,12 @@ async def health(request: web.Request) -> web.Response:
 
 async def admin_config(request: web.Request) -> web.Response:
     """The running configuration, secrets masked."""
-    return web.json_response(request.app[STATE].config_view)
+    return web.json_response(request.app[APPLIANCE].config_view)
 
 
-def create_app(state: ServerState) -> web.Application:
+def create_app(state: Appliance) -> web.Application:
     app = web.Application(middlewares=[_json_errors, _require_token])
-    app[STATE] = state
+    app[APPLIANCE] = state
     app.router.add_get("/voice/health", health)
     app.router.add_get("/admin/config", admin_config)
     api.add_routes(app)

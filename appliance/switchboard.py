@@ -18,9 +18,16 @@ from appliance.audio.frames import AudioFrame
 from appliance.config import DialogueSettings, VadSettings, VoiceSettings
 from appliance.dialogue.agent import Agent
 from appliance.dialogue.events import CallEvent
-from appliance.dialogue.loop import AudioSink, Conversation
+from appliance.dialogue.loop import AudioSink, Conversation, TurnResult
 from appliance.engines import Engines
-from appliance.sessions import CallControl, CallStatus, Session, SessionError, SessionManager
+from appliance.sessions import (
+    CallControl,
+    CallStatus,
+    Seat,
+    Session,
+    SessionError,
+    SessionManager,
+)
 from appliance.tools.registry import Toolbox
 
 _LOGGER = logging.getLogger(__name__)
@@ -64,6 +71,11 @@ class LiveCall:
     @property
     def outcome(self) -> CallStatus | None:
         return self._conversation.outcome
+
+    @property
+    def results(self) -> list[TurnResult]:
+        """The turns taken so far, with their timings."""
+        return self._conversation.results
 
     @property
     def caller_spoke(self) -> bool:
@@ -184,7 +196,8 @@ class LiveCall:
 
 @dataclass
 class Switchboard:
-    """Opens calls for the channels: a session, its turn loop, and the handle."""
+    """Opens calls for the channels: a seat, a session, its turn loop, and the handle. The
+    channels reach the rest of the appliance through nothing else."""
 
     engines: Engines
     agent: Agent
@@ -193,41 +206,78 @@ class Switchboard:
     vad: VadSettings
     dialogue: DialogueSettings
     voice: VoiceSettings
-    _live: dict[str, set[LiveCall]] = field(default_factory=dict, repr=False)
-    _opening: dict[str, int] = field(default_factory=dict, repr=False)
+    _live: set[LiveCall] = field(default_factory=set, repr=False)
 
-    def live(self, channel: str) -> int:
-        """Calls on ``channel`` now, counting those still opening."""
-        return len(self._live.get(channel, ())) + self._opening.get(channel, 0)
+    @property
+    def taking_calls(self) -> bool:
+        return self.sessions.admission.accepting
+
+    @property
+    def closed_reason(self) -> str:
+        """Why calls are not taken, when they are not (starting, stopping)."""
+        return self.sessions.admission.not_accepting_reason
+
+    @property
+    def hotel_name(self) -> str:
+        return self.toolbox.context.hotel.name
+
+    def admit(self, channel: str) -> Seat:
+        """A place for a new call on ``channel`` (``CallRefused`` when its lines are full or
+        the appliance is not taking calls); give it to ``open`` or ``register``."""
+        return self.sessions.admission.take(channel)
+
+    async def register(
+        self,
+        channel: str,
+        seat: Seat,
+        *,
+        caller_id: str | None = None,
+        direction: str = "inbound",
+        session_id: str | None = None,
+    ) -> Session:
+        """A call known before its audio comes (a phone call at its webhook): its row is
+        written now, and ``attach`` gives it its loop once the audio path is up."""
+        return await self.sessions.create_session(
+            channel=channel, caller_id=caller_id, direction=direction, session_id=session_id,
+            language=self.voice.default_language, origin="line", seat=seat,
+        )  # fmt: skip
+
+    def find(self, session_id: str) -> Session | None:
+        return self.sessions.find(session_id)
+
+    async def end(
+        self, session_id: str, status: CallStatus, error_code: str | None = None
+    ) -> None:
+        """End a registered call that never got its loop (the caller hung up first)."""
+        await self.sessions.end_session(session_id, status, error_code)
 
     async def open(
         self,
         channel: str,
         sink: AudioSink,
         *,
+        seat: Seat | None = None,
         caller_id: str | None = None,
         control: CallControl | None = None,
-        max_calls: int | None = None,
         greet: bool = True,
     ) -> LiveCall:
-        """A new call on ``channel``; refused (``channel-busy``) at ``max_calls`` live ones."""
-        if max_calls is not None and self.live(channel) >= max_calls:
-            raise SessionError(
-                "channel-busy", f"all {max_calls} {channel} conversations are in use"
-            )
-        # Held from now: a burst of openings must not all pass the check above.
-        self._opening[channel] = self._opening.get(channel, 0) + 1
-        try:
-            session = await self.sessions.create_session(
-                channel=channel, caller_id=caller_id, control=control,
-                language=self.voice.default_language,
-            )  # fmt: skip
-            return await self.attach(session, sink, greet=greet)
-        finally:
-            self._opening[channel] -= 1
+        """A new call on ``channel``, in the seat the channel took (or one taken now)."""
+        session = await self.sessions.create_session(
+            channel=channel, caller_id=caller_id, control=control, origin="line", seat=seat,
+            language=self.voice.default_language,
+        )  # fmt: skip
+        return await self.attach(session, sink, greet=greet)
 
-    async def attach(self, session: Session, sink: AudioSink, greet: bool = True) -> LiveCall:
-        """The handle for a session that already exists (a phone call admitted at its webhook)."""
+    async def attach(
+        self,
+        session: Session,
+        sink: AudioSink,
+        greet: bool = True,
+        control: CallControl | None = None,
+    ) -> LiveCall:
+        """The handle for a registered session, now that its audio path is up."""
+        if control is not None:
+            session.control = control
         holder: list[LiveCall] = []
         conversation = Conversation(
             self.engines, self.agent, self.sessions, session, sink, self.vad, self.dialogue,
@@ -240,15 +290,14 @@ class Switchboard:
             self.voice.max_call_duration_minutes * 60.0,
         )
         holder.append(call)
-        live = self._live.setdefault(session.channel, set())
-        live.add(call)
+        self._live.add(call)
         await call.start(greet)
-        call.done_callback(lambda: live.discard(call))
+        call.done_callback(lambda: self._live.discard(call))
         return call
 
     async def close_all(self, status: CallStatus, error_code: str | None = None) -> int:
         """End every live call (shutdown); returns how many there were."""
-        calls = [c for live in self._live.values() for c in live if not c.done.is_set()]
+        calls = [c for c in self._live if not c.done.is_set()]
         for call in calls:
             with contextlib.suppress(SessionError):
                 await call.close(status, error_code)

@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 from aiohttp import web
 
+from appliance.app import build_appliance
 from appliance.audio.frames import AudioFrame
 from appliance.channels.webrtc.client import RemoteCall
 from appliance.config import WebRtcSettings, default_config
 from appliance.engines import build_engines
 from appliance.server import create_app
-from appliance.service import close_state, open_state, prepare_agent
 
 QUESTIONS = ["What time is check-out?", "Do you have parking?", "Can I bring my dog?"]
 RATE_HZ = 48000
@@ -107,9 +107,9 @@ async def main(counts: list[int]) -> None:
         questions = {v: [espeak(q, folder, v) for q in QUESTIONS] for v in voices}
         engines = build_engines(config)
         await engines.start()
-        state = await open_state(config, engines)
-        await prepare_agent(config, state.agent, engines)
-        state.phase = "ready"
+        state = await build_appliance(config, engines)
+        await state.prepare()
+        state.open_for_calls()
         runner = web.AppRunner(create_app(state), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -135,7 +135,7 @@ async def main(counts: list[int]) -> None:
                     flush=True,
                 )
         finally:
-            await close_state(state)
+            await state.close()
             await runner.cleanup()
             engines.close()
 

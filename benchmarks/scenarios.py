@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from appliance.app import build_appliance
 from appliance.config import INSTALL_ROOT, default_config
 from appliance.engines import build_engines
-from appliance.service import close_state, open_state, prepare_agent
 
 sys.path.insert(0, str(INSTALL_ROOT / "tests"))
 from conversations import CONVERSATIONS  # noqa: E402
@@ -39,10 +39,10 @@ async def rate(name: str) -> None:
         for suite_name, suite in suites.items():
             passed, started = 0, time.perf_counter()
             for scenario in suite:
-                state = await open_state(config, engines)
-                await prepare_agent(config, state.agent, engines)
+                state = await build_appliance(config, engines)
+                await state.start()
                 _, failures = await run_scenario(state, scenario)
-                await close_state(state)
+                await state.close()
                 (config.paths.data_dir / "appliance.duckdb").unlink()
                 passed += not failures
                 if failures:

@@ -23,11 +23,11 @@ from pathlib import Path
 import soxr
 from faster_whisper import decode_audio
 
+from appliance.app import build_appliance
 from appliance.audio.frames import AudioFrame, concat
 from appliance.config import INSTALL_ROOT, default_config
 from appliance.dialogue.exchange import exchange
 from appliance.engines import build_engines
-from appliance.service import close_state, open_state, prepare_agent
 
 PHONE_HZ = 8000
 QUESTIONS = [
@@ -71,9 +71,9 @@ async def main(rounds: int) -> None:
             config, paths=dataclasses.replace(config.paths, data_dir=Path(data_dir))
         )
         engines = build_engines(config)
-        state = await open_state(config, engines)
+        state = await build_appliance(config, engines)
         await engines.start()
-        await prepare_agent(config, state.agent, engines)  # as serve does once the models load
+        await state.start()  # as serve does once the models load
         utterances: list[tuple[str, AudioFrame]] = []
         for text in QUESTIONS:
             spoken = concat(await engines.tts.run(lambda model, t: list(model.synthesize(t)), text))
@@ -91,7 +91,7 @@ async def main(rounds: int) -> None:
             for label, audio in utterances:
                 cpu_before = time.process_time()
                 result, _ = await exchange(
-                    state, config.vad, config.dialogue, audio, out_rate_hz=PHONE_HZ, channel="phone"
+                    state.switchboard, audio, out_rate_hz=PHONE_HZ, channel="phone"
                 )
                 cpu_s = time.process_time() - cpu_before
                 if result is None or result.timings is None:
@@ -108,7 +108,7 @@ async def main(rounds: int) -> None:
                     print(
                         f"  {label}: heard {result.transcript!r}, v2v {row['voice_to_voice_ms']:.0f} ms"
                     )
-        await close_state(state)
+        await state.close()
         engines.close()
 
     print(

@@ -19,10 +19,10 @@ import sys
 import time
 from collections import Counter
 
+from appliance.app import build_understander
 from appliance.config import INSTALL_ROOT, default_config
 from appliance.engines import build_engines
 from appliance.hotel.model import load_hotel
-from appliance.service import build_understander
 from appliance.understanding.commands import label
 
 sys.path.insert(0, str(INSTALL_ROOT / "tests"))

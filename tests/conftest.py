@@ -21,12 +21,11 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from appliance.appstate import ServerState
+from appliance.app import Appliance, open_appliance
 from appliance.config import INSTALL_ROOT, Config, default_config
 from appliance.engines import Engines, ModelHost, build_engines
 from appliance.llm.openai import OpenAiChatModel
 from appliance.models import FileState, check_model, load_manifest
-from appliance.service import close_state, open_state
 
 MODELS_DIR = INSTALL_ROOT / "models"
 SPEECH_DIR = INSTALL_ROOT.parent / "shared" / "fixtures" / "speech"
@@ -184,23 +183,19 @@ def linked_models_dir(tmp_path: Path, copied: tuple[str, ...] = ()) -> Path:
 
 
 @pytest.fixture()
-async def state(config: Config) -> AsyncIterator[ServerState]:
+async def state(config: Config) -> AsyncIterator[Appliance]:
     """The server's real state (DuckDB file, sessions, hotel, tools) in the test's data dir.
     The models are not loaded: nothing here needs them."""
-    engines = build_engines(config)
-    opened = await open_state(config, engines)
-    yield opened
-    await close_state(opened)
-    engines.close()
+    async with open_appliance(config) as opened:
+        yield opened
 
 
 @pytest.fixture()
-async def live_state(engines: Engines, config: Config) -> AsyncIterator[ServerState]:
+async def live_state(engines: Engines, config: Config) -> AsyncIterator[Appliance]:
     """The server's real state with the real, loaded models (the session's)."""
-    opened = await open_state(config, engines)
-    opened.phase = "ready"
-    yield opened
-    await close_state(opened)
+    async with open_appliance(config, engines) as opened:
+        opened.open_for_calls()
+        yield opened
 
 
 @pytest.fixture(scope="session")

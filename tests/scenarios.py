@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from appliance.appstate import ServerState
+from appliance.app import Appliance
 from appliance.hotel.dates import parse_date
 from appliance.tools.registry import SPECS
 
@@ -153,7 +153,7 @@ SCENARIOS = [
 WRITES = sorted(name for name, spec in SPECS.items() if not spec.reads_only)
 
 
-async def _writes(state: ServerState, session_id: str) -> int:
+async def _writes(state: Appliance, session_id: str) -> int:
     """Tool runs that changed something, of this call or of no call."""
     return int(
         (
@@ -169,7 +169,7 @@ async def _writes(state: ServerState, session_id: str) -> int:
 
 
 async def run_scenario(
-    state: ServerState, scenario: Scenario, prepare: bool = False
+    state: Appliance, scenario: Scenario, prepare: bool = False
 ) -> tuple[list[str], list[str]]:
     """Play the scenario; returns the agent's replies and the failed checks.
 

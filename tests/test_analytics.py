@@ -16,9 +16,9 @@ from conftest import appliance_env, run_appliance
 
 from appliance.analytics.kpis import Period, summary
 from appliance.analytics.sentiment import VaderScorer
+from appliance.app import build_appliance
 from appliance.config import AnalyticsSettings, Config
 from appliance.engines import build_engines
-from appliance.service import close_state, open_state
 from appliance.store import calls
 
 DAY = datetime(2026, 11, 2, tzinfo=UTC)
@@ -138,7 +138,7 @@ def test_vader_scores_clearly_positive_and_negative_turns() -> None:
 
 async def test_each_caller_turn_and_the_call_get_a_sentiment_score(config: Config) -> None:
     engines = build_engines(config)
-    state = await open_state(config, engines)
+    state = await build_appliance(config, engines)
     happy = await state.sessions.create_session(channel="phone")
     happy.add_message("user", "Hi, I'd love to book a room, your hotel looks lovely.")
     happy.add_message("assistant", "Of course.")
@@ -158,7 +158,7 @@ async def test_each_caller_turn_and_the_call_get_a_sentiment_score(config: Confi
             ).fetchall()
         )
     }
-    await close_state(state)
+    await state.close()
     engines.close()
     happy_score, happy_turns = rows[happy.id]
     angry_score, angry_turns = rows[angry.id]
@@ -171,12 +171,12 @@ async def test_each_caller_turn_and_the_call_get_a_sentiment_score(config: Confi
 async def test_sentiment_off_scores_nothing(config: Config) -> None:
     quiet = dataclasses.replace(config, analytics=AnalyticsSettings(sentiment="off"))
     engines = build_engines(quiet)
-    state = await open_state(quiet, engines)
+    state = await build_appliance(quiet, engines)
     session = await state.sessions.create_session(channel="phone")
     session.add_message("user", "This is ridiculous and useless.")
     await state.sessions.end_session(session.id)
     call = await state.store.read(calls.get_call, session.id)
-    await close_state(state)
+    await state.close()
     engines.close()
     assert call["sentiment_score"] is None
     assert not [m for m in call["metrics"] if m["metric_name"] == "caller_sentiment"]

@@ -11,10 +11,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from appliance.app import build_appliance
 from appliance.config import Config
 from appliance.engines import build_engines
 from appliance.server import create_app
-from appliance.service import close_state, open_state
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 TOKEN = "api-test-token-0123456789abcdef"
@@ -29,9 +29,9 @@ async def client(
         config, server=dataclasses.replace(config.server, admin_token=TOKEN)
     )
     engines = build_engines(settings)
-    state = await open_state(settings, engines)
+    state = await build_appliance(settings, engines)
     yield await aiohttp_client(create_app(state))
-    await close_state(state)
+    await state.close()
     engines.close()
 
 
@@ -168,11 +168,11 @@ async def open_client(
         config, server=dataclasses.replace(config.server, admin_token="")
     )
     engines = build_engines(settings)
-    state = await open_state(settings, engines)
+    state = await build_appliance(settings, engines)
     created = await state.sessions.create_session(channel="phone", caller_id="+15554443333")
     await state.sessions.end_session(created.id)
     yield await aiohttp_client(create_app(state))
-    await close_state(state)
+    await state.close()
     engines.close()
 
 

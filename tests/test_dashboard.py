@@ -20,11 +20,10 @@ from conftest import ADMIN_TOKEN, free_port
 from playwright.async_api import async_playwright
 
 from appliance.analytics.kpis import Period, summary
-from appliance.appstate import ServerState
+from appliance.app import Appliance, build_appliance
 from appliance.config import INSTALL_ROOT, Config, ServerSettings
 from appliance.engines import build_engines
 from appliance.server import create_app
-from appliance.service import close_state, open_state
 from appliance.store import calls
 
 CHROMIUM = "/usr/bin/chromium"
@@ -33,18 +32,18 @@ ARTIFACTS = INSTALL_ROOT / "test-artifacts"
 
 
 @pytest.fixture()
-async def dashboard(config: Config) -> AsyncIterator[tuple[ServerState, str]]:
+async def dashboard(config: Config) -> AsyncIterator[tuple[Appliance, str]]:
     settings = dataclasses.replace(config, server=ServerSettings(admin_token=ADMIN_TOKEN))
     fill(settings.paths.database_file, week_of_calls(datetime.now(UTC), seed=7, days=7))
     engines = build_engines(settings)
-    state = await open_state(settings, engines)
+    state = await build_appliance(settings, engines)
     runner = web.AppRunner(create_app(state))
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     yield state, f"http://127.0.0.1:{port}"
     await runner.cleanup()
-    await close_state(state)
+    await state.close()
     engines.close()
 
 
@@ -61,7 +60,7 @@ def percent(value: float | None) -> str:
 
 
 async def test_the_dashboard_shows_the_weeks_numbers(
-    dashboard: tuple[ServerState, str], tmp_path: Path
+    dashboard: tuple[Appliance, str], tmp_path: Path
 ) -> None:
     state, base = dashboard
     # A call in progress, with what the caller has said so far.
@@ -166,7 +165,7 @@ async def test_the_dashboard_shows_the_weeks_numbers(
     await state.sessions.end_session(live.id)
 
 
-async def record_a_call(state: ServerState, tmp_path: Path) -> str:
+async def record_a_call(state: Appliance, tmp_path: Path) -> str:
     """A finished call whose recording is a WAV under the data dir, as LocalRecordings keeps it."""
     session = await state.sessions.create_session(channel="phone")
     await state.sessions.end_session(session.id)
@@ -181,7 +180,7 @@ async def record_a_call(state: ServerState, tmp_path: Path) -> str:
     return session.id
 
 
-async def test_dashboard_data_names_a_bad_period(dashboard: tuple[ServerState, str]) -> None:
+async def test_dashboard_data_names_a_bad_period(dashboard: tuple[Appliance, str]) -> None:
     _, base = dashboard
     request = urllib.request.Request(
         base + "/dashboard/data?since=yesterday-ish", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}

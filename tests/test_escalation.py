@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from appliance.appstate import ServerState
+from appliance.app import Appliance, build_appliance
 from appliance.config import AnalyticsSettings, Config, UnderstandingSettings
 from appliance.dialogue.agent import OFFER_PERSON
 from appliance.engines import build_engines
-from appliance.service import close_state, open_state
 from appliance.store import calls
 
 FRUSTRATED = [
@@ -39,16 +38,16 @@ def rules_config(config: Config, **analytics: object) -> Config:
 
 
 @pytest.fixture()
-async def agent_state(config: Config, request: pytest.FixtureRequest) -> AsyncIterator[ServerState]:
+async def agent_state(config: Config, request: pytest.FixtureRequest) -> AsyncIterator[Appliance]:
     settings = rules_config(config, **getattr(request, "param", {}))
     engines = build_engines(settings)
-    state = await open_state(settings, engines)
+    state = await build_appliance(settings, engines)
     yield state
-    await close_state(state)
+    await state.close()
     engines.close()
 
 
-async def talk(state: ServerState, turns: list[str]) -> tuple[str, list[str]]:
+async def talk(state: Appliance, turns: list[str]) -> tuple[str, list[str]]:
     session = await state.sessions.create_session(channel="webrtc")
     replies = []
     for said in turns:
@@ -60,13 +59,13 @@ async def talk(state: ServerState, turns: list[str]) -> tuple[str, list[str]]:
     return session.id, replies
 
 
-async def flag_of(state: ServerState, session_id: str) -> str | None:
+async def flag_of(state: Appliance, session_id: str) -> str | None:
     call = await state.store.read(calls.get_call, session_id)
     return call["flag_reason"]
 
 
 async def test_falling_mood_gets_a_person_offered_and_the_call_flagged(
-    agent_state: ServerState,
+    agent_state: Appliance,
 ) -> None:
     session_id, replies = await talk(agent_state, FRUSTRATED)
     offered = [i for i, r in enumerate(replies) if OFFER_PERSON in r]
@@ -75,7 +74,7 @@ async def test_falling_mood_gets_a_person_offered_and_the_call_flagged(
     assert await flag_of(agent_state, session_id) == "caller sentiment kept falling"
 
 
-async def test_accepting_the_offer_puts_the_caller_through(agent_state: ServerState) -> None:
+async def test_accepting_the_offer_puts_the_caller_through(agent_state: Appliance) -> None:
     session = await agent_state.sessions.create_session(channel="phone")
     for said in FRUSTRATED:
         reply = await agent_state.agent.respond(session, said)
@@ -91,7 +90,7 @@ async def test_accepting_the_offer_puts_the_caller_through(agent_state: ServerSt
     assert reply.text  # the caller hears what happens next (put through, or a callback offer)
 
 
-async def test_the_same_question_twice_gets_a_person_offered(agent_state: ServerState) -> None:
+async def test_the_same_question_twice_gets_a_person_offered(agent_state: Appliance) -> None:
     session_id, replies = await talk(
         agent_state, ["Do you have parking?", "Thanks. Is breakfast included?", "Do you have parking?"]
     )
@@ -100,7 +99,7 @@ async def test_the_same_question_twice_gets_a_person_offered(agent_state: Server
     assert await flag_of(agent_state, session_id) == "caller asked the same thing twice"
 
 
-async def test_a_follow_up_on_the_same_topic_is_not_a_repeat(agent_state: ServerState) -> None:
+async def test_a_follow_up_on_the_same_topic_is_not_a_repeat(agent_state: Appliance) -> None:
     session_id, replies = await talk(
         agent_state, ["Is there parking?", "How much is the parking a night?", "And is the pool heated?"]
     )
@@ -108,7 +107,7 @@ async def test_a_follow_up_on_the_same_topic_is_not_a_repeat(agent_state: Server
     assert await flag_of(agent_state, session_id) is None
 
 
-async def test_declining_the_offer_goes_back_to_the_conversation(agent_state: ServerState) -> None:
+async def test_declining_the_offer_goes_back_to_the_conversation(agent_state: Appliance) -> None:
     session_id, replies = await talk(agent_state, [*FRUSTRATED[:3], "No, that's fine."])
     assert OFFER_PERSON in replies[2]
     assert OFFER_PERSON not in replies[-1]
@@ -116,14 +115,14 @@ async def test_declining_the_offer_goes_back_to_the_conversation(agent_state: Se
     assert not [t for t in call["tools"] if t["tool"] == "transfer_to_human"]
 
 
-async def test_a_content_caller_is_not_offered_a_person(agent_state: ServerState) -> None:
+async def test_a_content_caller_is_not_offered_a_person(agent_state: Appliance) -> None:
     session_id, replies = await talk(agent_state, CONTENT)
     assert not [r for r in replies if OFFER_PERSON in r], replies
     assert await flag_of(agent_state, session_id) is None
 
 
 @pytest.mark.parametrize("agent_state", [{"escalation": False}], indirect=True)
-async def test_escalation_can_be_turned_off(agent_state: ServerState) -> None:
+async def test_escalation_can_be_turned_off(agent_state: Appliance) -> None:
     session_id, replies = await talk(agent_state, FRUSTRATED)
     assert not [r for r in replies if OFFER_PERSON in r]
     assert await flag_of(agent_state, session_id) is None

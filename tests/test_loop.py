@@ -15,7 +15,7 @@ import soxr
 from conftest import SPEECH_DIR, appliance_env, run_appliance, says_time
 from faster_whisper import decode_audio
 
-from appliance.appstate import ServerState
+from appliance.app import Appliance, build_appliance
 from appliance.audio.codecs import mulaw_decode, mulaw_encode
 from appliance.audio.frames import AudioFrame, concat
 from appliance.audio.recording import CALLER
@@ -26,7 +26,6 @@ from appliance.dialogue.exchange import CollectingSink, exchange, feed_realtime,
 from appliance.dialogue.loop import Conversation, TurnResult
 from appliance.engines import Engines, load_model
 from appliance.hotel.dates import parse_date
-from appliance.service import close_state, open_state, prepare_agent
 from appliance.sessions import CallStatus, Session
 from appliance.store import calls
 
@@ -45,7 +44,7 @@ async def transcribe(engines: Engines, audio: AudioFrame) -> str:
 
 
 def conversation_on(
-    state: ServerState,
+    state: Appliance,
     session: Session,
     sink: CollectingSink,
     config: Config,
@@ -133,13 +132,11 @@ async def test_the_turn_s_silence_counts_from_the_end_of_the_voice(
 
 
 async def test_a_spoken_question_gets_a_spoken_answer_with_the_fact(
-    live_state: ServerState, config: Config
+    live_state: Appliance, config: Config
 ) -> None:
     question = await speak(live_state.engines, "What time is check-out?")
     result, sink = await exchange(
-        live_state,
-        config.vad,
-        config.dialogue,
+        live_state.switchboard,
         question,
         out_rate_hz=PHONE_HZ,
         caller_id="+15550001234",
@@ -158,7 +155,7 @@ async def test_a_spoken_question_gets_a_spoken_answer_with_the_fact(
 
 
 async def test_a_caller_talking_over_the_reply_stops_it(
-    live_state: ServerState, config: Config
+    live_state: Appliance, config: Config
 ) -> None:
     engines = live_state.engines
     question = await speak(engines, "When is breakfast served?")
@@ -195,7 +192,7 @@ async def test_a_caller_talking_over_the_reply_stops_it(
     assert "book" in results[1].transcript.lower()
 
 
-async def test_a_booking_made_by_voice(live_state: ServerState, config: Config) -> None:
+async def test_a_booking_made_by_voice(live_state: Appliance, config: Config) -> None:
     engines = live_state.engines
     sink = CollectingSink(PHONE_HZ)
     session = await live_state.sessions.create_session(channel="phone", caller_id="+15557654321")
@@ -239,7 +236,7 @@ async def test_a_booking_made_by_voice(live_state: ServerState, config: Config) 
 
 
 async def test_the_reply_is_prepared_in_the_silence_and_dropped_when_the_caller_goes_on(
-    live_state: ServerState, config: Config
+    live_state: Appliance, config: Config
 ) -> None:
     """The reply is worked out, and its first words synthesised, while the endpoint silence
     runs; a caller who pauses and goes on gets the answer to everything they said, and the
@@ -327,11 +324,11 @@ def test_the_chat_command_answers_from_the_hotel_file() -> None:
 
 
 async def test_a_silent_caller_is_asked_then_the_call_ends_abandoned(
-    live_state: ServerState, config: Config
+    live_state: Appliance, config: Config
 ) -> None:
     """The greeting, the prompt and the goodbye were rendered at start-up: the call never
     waits on the voice's worker."""
-    await prepare_agent(config, live_state.agent, live_state.engines)
+    await live_state.prepare()
     spoken_before = live_state.engines.tts.calls
     dialogue = dataclasses.replace(config.dialogue, silence_prompt_s=2.0, silence_hangup_s=5.0)
     sink = CollectingSink(PHONE_HZ)
@@ -367,8 +364,8 @@ async def test_a_card_read_just_before_hanging_up_is_not_in_the_recording(
     """The card's words never come back (the caller hung up): its audio is silenced anyway,
     and the question answered before it is kept."""
     settings = dataclasses.replace(config, recording=RecordingSettings(enabled=True))
-    state = await open_state(settings, engines)
-    state.phase = "ready"
+    state = await build_appliance(settings, engines)
+    state.open_for_calls()
     question = await speak(engines, "What time is check-out?")
     card = await speak(engines, "My card is four one one one, one one one one, one one one one.")
     sink = CollectingSink(PHONE_HZ)
@@ -390,7 +387,7 @@ async def test_a_card_read_just_before_hanging_up_is_not_in_the_recording(
     await feed_realtime(conversation, card)
     await conversation.close(CallStatus.ABANDONED)  # hung up at once
     call = await state.store.read(calls.get_call, session.id)
-    await close_state(state)
+    await state.close()
     with wave.open(call["recording_url"]) as wav:
         rate = wav.getframerate()
         samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(float)
@@ -403,7 +400,7 @@ async def test_a_card_read_just_before_hanging_up_is_not_in_the_recording(
 
 
 async def test_a_reply_starts_with_its_first_sound_not_the_voice_s_lead_in(
-    live_state: ServerState, config: Config
+    live_state: Appliance, config: Config
 ) -> None:
     leads = []
     for text in [

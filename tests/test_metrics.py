@@ -18,16 +18,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from appliance.analytics.kpis import Period, summary
 from appliance.analytics.metrics import refusal
-from appliance.appstate import ServerState
+from appliance.app import Appliance, build_appliance
 from appliance.config import AnalyticsSettings, Config, ServerSettings
 from appliance.engines import build_engines
 from appliance.server import create_app
-from appliance.service import close_state, open_state
 
 METRICS_TOKEN = "metrics-token-0123456789abcdef"
 
 
-async def serve(state: ServerState) -> tuple[web.AppRunner, str]:
+async def serve(state: Appliance) -> tuple[web.AppRunner, str]:
     runner = web.AppRunner(create_app(state))
     await runner.setup()
     port = free_port()
@@ -36,7 +35,7 @@ async def serve(state: ServerState) -> tuple[web.AppRunner, str]:
 
 
 @pytest.fixture()
-async def served(config: Config, request: pytest.FixtureRequest) -> AsyncIterator[tuple[ServerState, str]]:
+async def served(config: Config, request: pytest.FixtureRequest) -> AsyncIterator[tuple[Appliance, str]]:
     settings = dataclasses.replace(
         config,
         server=ServerSettings(admin_token=ADMIN_TOKEN),
@@ -44,11 +43,11 @@ async def served(config: Config, request: pytest.FixtureRequest) -> AsyncIterato
     )
     fill(settings.paths.database_file, week_of_calls(datetime.now(UTC), seed=3, days=2))
     engines = build_engines(settings)
-    state = await open_state(settings, engines)
+    state = await build_appliance(settings, engines)
     runner, base = await serve(state)
     yield state, base
     await runner.cleanup()
-    await close_state(state)
+    await state.close()
     engines.close()
 
 
@@ -69,7 +68,7 @@ async def get(url: str, token: str | None = None) -> tuple[int, str]:
     return await asyncio.to_thread(scrape, url, token)
 
 
-async def test_metrics_parse_and_match_the_database(served: tuple[ServerState, str]) -> None:
+async def test_metrics_parse_and_match_the_database(served: tuple[Appliance, str]) -> None:
     state, base = served
     live = [await state.sessions.create_session(channel=c) for c in ("webrtc", "webrtc", "phone")]
     status, text = await get(base + "/metrics")
@@ -117,7 +116,7 @@ async def test_metrics_parse_and_match_the_database(served: tuple[ServerState, s
 
 @pytest.mark.parametrize("served", [{"metrics_access": "token", "metrics_token": METRICS_TOKEN}],
                          indirect=True)  # fmt: skip
-async def test_token_mode_needs_a_token(served: tuple[ServerState, str]) -> None:
+async def test_token_mode_needs_a_token(served: tuple[Appliance, str]) -> None:
     _, base = served
     assert (await get(base + "/metrics"))[0] == 401
     assert (await get(base + "/metrics", "wrong-token"))[0] == 401
@@ -139,7 +138,7 @@ def test_local_mode_answers_the_local_network_only() -> None:
     assert unset is not None and "APPLIANCE_METRICS_TOKEN" in unset
 
 
-async def test_the_cli_reads_through_the_running_server(served: tuple[ServerState, str]) -> None:
+async def test_the_cli_reads_through_the_running_server(served: tuple[Appliance, str]) -> None:
     state, base = served
     port = base.rsplit(":", 1)[1]
     env = appliance_env(APPLIANCE_PORT=port, APPLIANCE_DATA_DIR=str(state.store.path.parent))
@@ -157,7 +156,7 @@ async def test_the_cli_reads_through_the_running_server(served: tuple[ServerStat
     assert code == 1 and "nothing leaves the box" in err
 
 
-async def test_the_summary_api_names_a_bad_period(served: tuple[ServerState, str]) -> None:
+async def test_the_summary_api_names_a_bad_period(served: tuple[Appliance, str]) -> None:
     _, base = served
     status, body = await get(base + "/admin/analytics/summary?until=someday", ADMIN_TOKEN)
     assert status == 400 and "until" in body and "someday" in body

@@ -27,10 +27,9 @@ from appliance.analytics.sentiment import (
     MoodWatch,
     VaderScorer,
 )
-from appliance.appstate import ServerState
+from appliance.app import Appliance, build_appliance, prepare_judge
 from appliance.config import AnalyticsSettings, Config
 from appliance.engines import Engines
-from appliance.service import close_state, open_state, prepare_judge
 from appliance.sessions import Session
 from appliance.store import calls
 from appliance.store.database import Store
@@ -44,24 +43,24 @@ ANGRY = "This is ridiculous, I'm so angry, nobody is helping me."
 @asynccontextmanager
 async def judging(
     engines: Engines, config: Config, mode: str = "auto", model_url: str | None = None
-) -> AsyncIterator[ServerState]:
+) -> AsyncIterator[Appliance]:
     """The appliance's state as `serve` leaves it once the models are loaded, with sentiment
     ``mode``, and the language model in-process or (``model_url``) served over HTTP."""
     settings = dataclasses.replace(config, analytics=AnalyticsSettings(sentiment=mode))  # type: ignore[arg-type]
     models = engines if model_url is None else served_llm(engines, model_url, timeout_s=1.0)
     if model_url is not None:
         await models.llm.start()
-    state = await open_state(settings, models)
+    state = await build_appliance(settings, models)
     try:
         await prepare_judge(settings, state.sessions, models)
         yield state
     finally:
-        await close_state(state)
+        await state.close()
         if model_url is not None:
             models.llm.close()
 
 
-async def call_of(state: ServerState, *said: str) -> tuple[Session, list[float], float | None]:
+async def call_of(state: Appliance, *said: str) -> tuple[Session, list[float], float | None]:
     """A call in which the caller says ``said``, ended: its stored turn scores and its own."""
     session = await state.sessions.create_session(channel="phone")
     for words in said:

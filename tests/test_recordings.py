@@ -21,13 +21,13 @@ from conftest import SPEECH_DIR, free_port
 from faster_whisper import decode_audio
 from moto.server import ThreadedMotoServer
 
+from appliance.app import build_appliance
 from appliance.audio.frames import AudioFrame
 from appliance.audio.recording import AGENT, CALLER
 from appliance.config import Config, RecordingSettings
 from appliance.engines import build_engines
 from appliance.errors import StoreError
 from appliance.server import create_app
-from appliance.service import close_state, open_state
 from appliance.sessions import CallStatus, SessionError
 from appliance.store import calls
 from appliance.store.recordings import LocalRecordings
@@ -74,7 +74,7 @@ def span(samples: np.ndarray, rate: int, start_s: float, end_s: float) -> np.nda
 async def test_both_sides_are_mixed_time_aligned_into_one_wav(config: Config) -> None:
     settings = recording_config(config)
     engines = build_engines(settings)
-    state = await open_state(settings, engines)
+    state = await build_appliance(settings, engines)
     session = await state.sessions.create_session(channel="phone", caller_id="+15550101010")
     for frame in phone_frames(2.0):  # the caller speaks for 2 s
         session.record(CALLER, frame)
@@ -82,7 +82,7 @@ async def test_both_sides_are_mixed_time_aligned_into_one_wav(config: Config) ->
     session.record(AGENT, tone(1.0), at_ms=3000)  # the agent answers from 3 s to 4 s
     await state.sessions.end_session(session.id)
     call = await state.store.read(calls.get_call, session.id)
-    await close_state(state)
+    await state.close()
     engines.close()
 
     path = Path(call["recording_url"])
@@ -102,7 +102,7 @@ async def test_both_sides_are_mixed_time_aligned_into_one_wav(config: Config) ->
 async def test_the_utterance_with_a_card_number_is_silenced(config: Config) -> None:
     settings = recording_config(config)
     engines = build_engines(settings)
-    state = await open_state(settings, engines)
+    state = await build_appliance(settings, engines)
     session = await state.sessions.create_session(channel="phone")
     frames = phone_frames(3.0)
     for frame in frames[:50]:  # one second of an ordinary question
@@ -115,7 +115,7 @@ async def test_the_utterance_with_a_card_number_is_silenced(config: Config) -> N
     )
     await state.sessions.end_session(session.id)
     call = await state.store.read(calls.get_call, session.id)
-    await close_state(state)
+    await state.close()
     engines.close()
 
     samples, rate = read_wav(Path(call["recording_url"]))
@@ -130,7 +130,7 @@ async def test_a_recording_cut_off_by_a_crash_is_finished_without_its_unchecked_
 ) -> None:
     settings = recording_config(config)
     engines = build_engines(settings)
-    first = await open_state(settings, engines)
+    first = await build_appliance(settings, engines)
     session = await first.sessions.create_session(channel="webrtc")
     frames = phone_frames(2.0)
     for frame in frames[:50]:
@@ -140,10 +140,10 @@ async def test_a_recording_cut_off_by_a_crash_is_finished_without_its_unchecked_
         session.record(CALLER, frame)
     session.recorder.close()  # type: ignore[union-attr]  # the process dies: nothing is finished
     first.sessions._sessions.clear()
-    await close_state(first)
-    second = await open_state(settings, engines)
+    await first.close()
+    second = await build_appliance(settings, engines)
     call = await second.store.read(calls.get_call, session.id)
-    await close_state(second)
+    await second.close()
     engines.close()
     assert call["status"] == "interrupted"
     samples, rate = read_wav(Path(call["recording_url"]))
@@ -158,7 +158,7 @@ async def test_a_caller_who_hangs_up_before_their_words_are_checked_is_not_heard
 ) -> None:
     settings = recording_config(config)
     engines = build_engines(settings)
-    state = await open_state(settings, engines)
+    state = await build_appliance(settings, engines)
     session = await state.sessions.create_session(channel="phone")
     frames = phone_frames(3.0)
     for frame in frames[:50]:
@@ -168,7 +168,7 @@ async def test_a_caller_who_hangs_up_before_their_words_are_checked_is_not_heard
         session.record(CALLER, frame)
     await state.sessions.end_session(session.id, CallStatus.ABANDONED)
     call = await state.store.read(calls.get_call, session.id)
-    await close_state(state)
+    await state.close()
     engines.close()
     samples, rate = read_wav(Path(call["recording_url"]))
     assert rms(span(samples, rate, 0.1, 0.95)) > 300
@@ -178,7 +178,7 @@ async def test_a_caller_who_hangs_up_before_their_words_are_checked_is_not_heard
 async def test_a_card_read_over_four_turns_is_silenced_in_all_of_them(config: Config) -> None:
     settings = recording_config(config)
     engines = build_engines(settings)
-    state = await open_state(settings, engines)
+    state = await build_appliance(settings, engines)
     session = await state.sessions.create_session(channel="phone")
     frames = phone_frames(3.0)
     for frame in frames[:30]:
@@ -191,7 +191,7 @@ async def test_a_card_read_over_four_turns_is_silenced_in_all_of_them(config: Co
         session.add_message("assistant", "Go on.")
     await state.sessions.end_session(session.id)
     call = await state.store.read(calls.get_call, session.id)
-    await close_state(state)
+    await state.close()
     engines.close()
     said = [t["content"] for t in call["turns"] if t["role"] == "user"]
     assert said[0] == "I'll give you my card." and not any(
@@ -216,14 +216,14 @@ async def test_the_recording_is_silenced_exactly_where_the_words_are_redacted(
 ) -> None:
     settings = recording_config(config)
     engines = build_engines(settings)
-    state = await open_state(settings, engines)
+    state = await build_appliance(settings, engines)
     session = await state.sessions.create_session(channel="phone")
     for frame in phone_frames(1.0):
         session.record(CALLER, frame)
     kept = session.add_message("user", said).content
     await state.sessions.end_session(session.id)
     call = await state.store.read(calls.get_call, session.id)
-    await close_state(state)
+    await state.close()
     engines.close()
     samples, rate = read_wav(Path(call["recording_url"]))
     assert (kept != said) is removed and (call["turns"][0]["content"] != said) is removed
@@ -233,7 +233,7 @@ async def test_the_recording_is_silenced_exactly_where_the_words_are_redacted(
 async def test_recordings_and_their_folders_are_private(config: Config) -> None:
     settings = recording_config(config)
     engines = build_engines(settings)
-    state = await open_state(settings, engines)
+    state = await build_appliance(settings, engines)
     session = await state.sessions.create_session(channel="phone")
     for frame in phone_frames(0.5):
         session.record(CALLER, frame)
@@ -241,7 +241,7 @@ async def test_recordings_and_their_folders_are_private(config: Config) -> None:
     raw_modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in live.iterdir()}
     await state.sessions.end_session(session.id)
     wav = Path((await state.store.read(calls.get_call, session.id))["recording_url"])
-    await close_state(state)
+    await state.close()
     engines.close()
     assert set(raw_modes.values()) == {0o600}, raw_modes
     assert stat.S_IMODE(wav.stat().st_mode) == 0o600
@@ -254,13 +254,13 @@ async def test_recordings_and_their_folders_are_private(config: Config) -> None:
 async def test_a_call_id_that_is_a_path_never_names_a_file(config: Config) -> None:
     settings = recording_config(config)
     engines = build_engines(settings)
-    state = await open_state(settings, engines)
+    state = await build_appliance(settings, engines)
     try:
         for bad in ("../../outside", "CA/../../x", "..", "CA 1", "a" * 65):
             with pytest.raises(SessionError, match="session id"):
                 await state.sessions.create_session(channel="phone", session_id=bad)
     finally:
-        await close_state(state)
+        await state.close()
         engines.close()
     storage = LocalRecordings(settings.paths.data_dir / "recordings")
     with pytest.raises(StoreError, match="cannot name a recording"):
@@ -296,7 +296,7 @@ async def test_recordings_go_to_an_s3_bucket_and_erase_removes_them(
         aws_access_key_id="test", aws_secret_access_key="test",
     )  # fmt: skip
     engines = build_engines(settings)
-    state = await open_state(settings, engines)
+    state = await build_appliance(settings, engines)
     session = await state.sessions.create_session(channel="phone", caller_id="+15552223333")
     for frame in phone_frames(1.0):
         session.record(CALLER, frame)
@@ -330,7 +330,7 @@ async def test_recordings_go_to_an_s3_bucket_and_erase_removes_them(
     assert await state.records.recording("/etc/passwd") is None
 
     report = await state.records.erase("+15552223333")
-    await close_state(state)
+    await state.close()
     engines.close()
     assert report["recordings"] == 1 and report["recordings_elsewhere"] == []
     assert client.list_objects_v2(Bucket="hotel-calls").get("KeyCount", 0) == 0
@@ -339,7 +339,7 @@ async def test_recordings_go_to_an_s3_bucket_and_erase_removes_them(
 async def test_the_agent_reading_out_a_number_is_silenced_like_the_caller(config: Config) -> None:
     settings = recording_config(config)
     engines = build_engines(settings)
-    state = await open_state(settings, engines)
+    state = await build_appliance(settings, engines)
     session = await state.sessions.create_session(channel="phone")
     session.record(AGENT, tone(1.0), at_ms=0)
     kept = session.add_message(
@@ -351,7 +351,7 @@ async def test_the_agent_reading_out_a_number_is_silenced_like_the_caller(config
     )
     await state.sessions.end_session(session.id)
     call = await state.store.read(calls.get_call, session.id)
-    await close_state(state)
+    await state.close()
     engines.close()
     samples, rate = read_wav(Path(call["recording_url"]))
     assert kept.content.endswith("until 10.") and rms(span(samples, rate, 0.1, 0.9)) > 3000

@@ -21,9 +21,9 @@ from conftest import (
     wait_for_health,
 )
 
+from appliance.app import build_appliance
 from appliance.config import default_config
 from appliance.engines import build_engines
-from appliance.service import close_state, open_state
 
 
 def post(base: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -138,11 +138,11 @@ def test_erase_matches_the_caller_however_the_number_is_typed(tmp_path: Path) ->
 
     async def a_call_from(caller: str) -> None:
         engines = build_engines(config)
-        state = await open_state(config, engines)
+        state = await build_appliance(config, engines)
         session = await state.sessions.create_session(channel="phone", caller_id=caller)
         session.add_message("user", "Do you have parking?")
         await state.sessions.end_session(session.id)
-        await close_state(state)
+        await state.close()
         engines.close()
 
     asyncio.run(a_call_from("+15554443333"))

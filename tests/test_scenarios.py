@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 from scenarios import SCENARIOS, Scenario, run_scenario
 
-from appliance.appstate import ServerState
+from appliance.app import Appliance
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
-async def test_scenario(live_state: ServerState, scenario: Scenario) -> None:
+async def test_scenario(live_state: Appliance, scenario: Scenario) -> None:
     replies, failures = await run_scenario(live_state, scenario, prepare=True)
     assert not failures, "\n".join([*failures, "replies:", *replies])

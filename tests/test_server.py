@@ -10,35 +10,35 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from appliance.appstate import ServerState
+from appliance.app import Appliance, build_appliance
 from appliance.config import Config, ServerSettings
 from appliance.engines import Engines, build_engines
 from appliance.errors import ConfigError
 from appliance.server import create_app, is_loopback
-from appliance.service import check_exposure, close_state, open_state
+from appliance.service import check_exposure
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 TOKEN = "in-process-admin-token-abcdef012345"
 
 
 @pytest.fixture()
-async def state(engines: Engines, config: Config) -> AsyncIterator[ServerState]:  # loaded models
+async def state(engines: Engines, config: Config) -> AsyncIterator[Appliance]:  # loaded models
     """The server's real state on a database of the test's own."""
     settings = dataclasses.replace(
         config, server=dataclasses.replace(config.server, admin_token=TOKEN)
     )
-    opened = await open_state(settings, engines)
-    opened.phase = "ready"
+    opened = await build_appliance(settings, engines)
+    opened.open_for_calls()
     yield opened
-    await close_state(opened)
+    await opened.close()
 
 
-def _app(state: ServerState) -> web.Application:
+def _app(state: Appliance) -> web.Application:
     return create_app(state)
 
 
 async def test_health_is_200_with_every_model_loaded(
-    state: ServerState, aiohttp_client: ClientFactory
+    state: Appliance, aiohttp_client: ClientFactory
 ) -> None:
     client = await aiohttp_client(_app(state))
     reply = await client.get("/voice/health")
@@ -53,7 +53,7 @@ async def test_health_is_200_with_every_model_loaded(
 
 
 async def test_health_is_503_while_loading(
-    state: ServerState, config: Config, aiohttp_client: ClientFactory
+    state: Appliance, config: Config, aiohttp_client: ClientFactory
 ) -> None:
     unloaded = build_engines(config)
     try:
@@ -78,7 +78,7 @@ async def test_health_is_503_while_loading(
     ],
 )
 async def test_admin_api_refuses_a_missing_or_wrong_token(
-    state: ServerState, aiohttp_client: ClientFactory, header: str | None, why: str
+    state: Appliance, aiohttp_client: ClientFactory, header: str | None, why: str
 ) -> None:
     client = await aiohttp_client(_app(state))
     headers = {"Authorization": header} if header else {}
@@ -91,7 +91,7 @@ async def test_admin_api_refuses_a_missing_or_wrong_token(
 
 
 async def test_admin_api_answers_the_right_token_and_masks_secrets(
-    state: ServerState, aiohttp_client: ClientFactory
+    state: Appliance, aiohttp_client: ClientFactory
 ) -> None:
     client = await aiohttp_client(_app(state))
     reply = await client.get("/admin/config", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -102,7 +102,7 @@ async def test_admin_api_answers_the_right_token_and_masks_secrets(
 
 
 async def test_unknown_paths_get_a_json_404(
-    state: ServerState, aiohttp_client: ClientFactory
+    state: Appliance, aiohttp_client: ClientFactory
 ) -> None:
     client = await aiohttp_client(_app(state))
     reply = await client.get("/voice/nothing-here")

@@ -9,10 +9,9 @@ import duckdb
 import pytest
 
 from appliance import SessionManager
-from appliance.appstate import ServerState
+from appliance.app import Appliance, build_appliance
 from appliance.config import Config
 from appliance.engines import build_engines
-from appliance.service import close_state, open_state
 from appliance.sessions import CallStatus, SessionError
 from appliance.store import calls
 from appliance.store.schema import MIGRATIONS
@@ -26,7 +25,7 @@ def read(
         return db.execute(query, params or []).fetchall()
 
 
-async def test_the_old_module_api_writes_each_turn_as_it_is_added(state: ServerState) -> None:
+async def test_the_old_module_api_writes_each_turn_as_it_is_added(state: Appliance) -> None:
     manager: SessionManager = state.sessions
     session = await manager.create_session(
         channel="phone", caller_id="+15551234567", language="en-US"
@@ -53,7 +52,7 @@ async def test_the_old_module_api_writes_each_turn_as_it_is_added(state: ServerS
 
 
 async def test_ending_a_call_closes_its_row_with_transcript_and_duration(
-    state: ServerState,
+    state: Appliance,
 ) -> None:
     session = await state.sessions.create_session(channel="webrtc")
     session.add_message("user", "What time is breakfast?")
@@ -72,7 +71,7 @@ async def test_ending_a_call_closes_its_row_with_transcript_and_duration(
     assert state.sessions.active() == []
 
 
-async def test_card_numbers_are_redacted_before_the_turn_is_kept(state: ServerState) -> None:
+async def test_card_numbers_are_redacted_before_the_turn_is_kept(state: Appliance) -> None:
     session = await state.sessions.create_session(channel="kiosk")
     message = session.add_message("user", "my card is 4111 1111 1111 1111 expiry 03/27")
     await session.flush()
@@ -91,7 +90,7 @@ async def test_card_numbers_are_redacted_before_the_turn_is_kept(state: ServerSt
     ],
 )
 async def test_a_card_read_over_two_turns_is_kept_out_of_both(
-    state: ServerState, first: str, second: str
+    state: Appliance, first: str, second: str
 ) -> None:
     session = await state.sessions.create_session(channel="phone")
     session.add_message("user", first)
@@ -113,7 +112,7 @@ async def test_a_card_read_over_two_turns_is_kept_out_of_both(
 
 async def test_the_database_its_log_and_its_folder_are_private(config: Config) -> None:
     engines = build_engines(config)
-    state = await open_state(config, engines)
+    state = await build_appliance(config, engines)
     session = await state.sessions.create_session(channel="phone")
     session.add_message("user", "Hello?")
     await session.flush()
@@ -121,13 +120,13 @@ async def test_the_database_its_log_and_its_folder_are_private(config: Config) -
     wal = database.with_name(database.name + ".wal")
     modes = {p: stat.S_IMODE(p.stat().st_mode) for p in (database, wal) if p.exists()}
     folder = stat.S_IMODE(database.parent.stat().st_mode)
-    await close_state(state)
+    await state.close()
     engines.close()
     assert wal in modes and modes == dict.fromkeys(modes, 0o600)
     assert folder == 0o700
 
 
-async def test_bad_channel_role_or_ended_session_are_named(state: ServerState) -> None:
+async def test_bad_channel_role_or_ended_session_are_named(state: Appliance) -> None:
     with pytest.raises(SessionError, match="unknown channel 'fax'"):
         await state.sessions.create_session(channel="fax")
     session = await state.sessions.create_session(channel="phone")
@@ -142,10 +141,10 @@ async def test_bad_channel_role_or_ended_session_are_named(state: ServerState) -
 
 async def test_shutdown_ends_live_calls_as_interrupted_and_refuses_new_ones(config: Config) -> None:
     engines = build_engines(config)
-    state = await open_state(config, engines)
+    state = await build_appliance(config, engines)
     session = await state.sessions.create_session(channel="phone", caller_id="+15550001111")
     session.add_message("user", "hello")
-    await close_state(state)
+    await state.close()
     engines.close()
     assert read(config, "SELECT status, error_code FROM voice_calls") == [
         ("interrupted", "server-shutdown")
@@ -158,16 +157,16 @@ async def test_calls_left_active_by_a_dead_process_are_marked_interrupted_at_sta
     config: Config,
 ) -> None:
     engines = build_engines(config)
-    first = await open_state(config, engines)
+    first = await build_appliance(config, engines)
     session = await first.sessions.create_session(channel="phone")
     session.add_message("user", "I need a room")
     await session.flush()
     # Simulate the crash: close the file without ending the session.
     first.sessions._sessions.clear()
-    await close_state(first)
-    second = await open_state(config, engines)
+    await first.close()
+    second = await build_appliance(config, engines)
     call = await second.store.read(calls.get_call, session.id)
-    await close_state(second)
+    await second.close()
     engines.close()
     assert call["status"] == "interrupted" and call["error_code"] == "process-died"
     assert call["end_time"] == call["turns"][-1]["timestamp"]
@@ -175,22 +174,22 @@ async def test_calls_left_active_by_a_dead_process_are_marked_interrupted_at_sta
 
 
 async def test_migrations_are_versioned_and_applied_once(
-    state: ServerState, config: Config
+    state: Appliance, config: Config
 ) -> None:
     versions = await state.store.read(
         lambda db: db.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
     )
     assert [v for (v,) in versions] == [m[0] for m in MIGRATIONS]
-    await close_state(state)
-    reopened = await open_state(config, state.engines)  # a second start applies nothing again
+    await state.close()
+    reopened = await build_appliance(config, state.engines)  # a second start applies nothing again
     again = await reopened.store.read(
         lambda db: db.execute("SELECT count(*) FROM schema_migrations").fetchone()
     )
-    await close_state(reopened)
+    await reopened.close()
     assert again == (len(MIGRATIONS),)
 
 
-async def test_purge_and_erase_report_what_they_removed(state: ServerState, config: Config) -> None:
+async def test_purge_and_erase_report_what_they_removed(state: Appliance, config: Config) -> None:
     old = await state.sessions.create_session(channel="phone", caller_id="+15550002222")
     old.add_message("user", "old call")
     await state.sessions.end_session(old.id)

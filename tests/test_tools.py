@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.appstate import ServerState
+from appliance.app import Appliance
 from appliance.config import DEFAULT_CONFIG_PATH, DepartmentSettings
 from appliance.errors import ConfigError
 from appliance.hotel.model import load_hotel
@@ -74,7 +74,7 @@ def test_format_for_voice_speaks_each_kind() -> None:
 
 
 async def test_unknown_tools_and_bad_arguments_are_results_not_exceptions(
-    state: ServerState,
+    state: Appliance,
 ) -> None:
     unknown = await execute_voice_tool("book_spaceship", destination="mars")
     assert unknown["ok"] is False and unknown["error"] == "unknown-tool" and unknown["say"]
@@ -94,7 +94,7 @@ async def test_unknown_tools_and_bad_arguments_are_results_not_exceptions(
     assert bad_phone["error"] == "bad-argument"
 
 
-async def test_every_tool_run_is_recorded_with_redacted_arguments(state: ServerState) -> None:
+async def test_every_tool_run_is_recorded_with_redacted_arguments(state: Appliance) -> None:
     session = await state.sessions.create_session(channel="phone", caller_id="+15553334444")
     await record_voice_note(session.id, "guest read out card 4111 1111 1111 1111 by mistake")
     await get_hotel_info("parking")
@@ -114,7 +114,7 @@ async def test_every_tool_run_is_recorded_with_redacted_arguments(state: ServerS
 
 
 async def test_a_security_code_in_a_tool_argument_after_a_card_turn_is_not_kept(
-    state: ServerState,
+    state: Appliance,
 ) -> None:
     session = await state.sessions.create_session(channel="phone", caller_id="+15553334445")
     session.add_message("user", "my card is 4111 1111 1111 1111")
@@ -129,7 +129,7 @@ async def test_a_security_code_in_a_tool_argument_after_a_card_turn_is_not_kept(
     assert "guest tried to pay by card" in notes[0][0]
 
 
-async def test_hotel_facts_come_from_the_hotel_file(state: ServerState) -> None:
+async def test_hotel_facts_come_from_the_hotel_file(state: Appliance) -> None:
     assert (await get_hotel_info("what time is check-out?"))["say"].startswith(
         "Check-out is at 11 AM."
     )
@@ -142,7 +142,7 @@ async def test_hotel_facts_come_from_the_hotel_file(state: ServerState) -> None:
     assert unknown["ok"] is False and "front desk" in unknown["say"]
 
 
-async def test_availability_booking_finding_and_cancelling(state: ServerState) -> None:
+async def test_availability_booking_finding_and_cancelling(state: Appliance) -> None:
     free = await check_availability(in_days(10), nights=2, guests=2, room_type="deluxe king")
     assert free["available"] == 12 and free["nights"] == 2
     assert "199 dollars a night" in free["say"]
@@ -181,7 +181,7 @@ async def test_availability_booking_finding_and_cancelling(state: ServerState) -
     ] == 12
 
 
-async def test_bookings_reject_what_the_hotel_cannot_do(state: ServerState) -> None:
+async def test_bookings_reject_what_the_hotel_cannot_do(state: Appliance) -> None:
     too_many = await create_reservation(
         in_days(5), "Big Family", "standard queen", nights=1, guests=4
     )
@@ -192,7 +192,7 @@ async def test_bookings_reject_what_the_hotel_cannot_do(state: ServerState) -> N
     assert reversed_dates["error"] == "bad-argument"
 
 
-async def test_two_calls_cannot_both_book_the_last_room(state: ServerState) -> None:
+async def test_two_calls_cannot_both_book_the_last_room(state: Appliance) -> None:
     arrival = in_days(20)
     for n in range(3):  # the family suite has 4 rooms: leave one
         assert (await create_reservation(arrival, f"Guest {n}", "family suite", nights=3))["ok"]
@@ -215,7 +215,7 @@ async def test_two_calls_cannot_both_book_the_last_room(state: ServerState) -> N
 
 
 async def test_call_actions_on_a_channel_that_cannot_do_them_offer_a_callback(
-    state: ServerState,
+    state: Appliance,
 ) -> None:
     state.toolbox.context.departments = DepartmentSettings(front_desk="+12075550199")
     session = await state.sessions.create_session(channel="webrtc")
@@ -228,7 +228,7 @@ async def test_call_actions_on_a_channel_that_cannot_do_them_offer_a_callback(
     assert "can't put you through to maintenance" in unstaffed["say"]
 
 
-async def test_callbacks_sms_history_and_the_menu(state: ServerState) -> None:
+async def test_callbacks_sms_history_and_the_menu(state: Appliance) -> None:
     session = await state.sessions.create_session(channel="phone", caller_id="+15559990000")
     callback = await schedule_callback("tomorrow at 10 AM", "late check-out", session_id=session.id)
     assert callback["ok"] and callback["phone"] == "+15559990000"

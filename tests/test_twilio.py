@@ -18,7 +18,7 @@ import soxr
 from conftest import appliance_env, run_appliance, says_time
 from twilio_fakes import FakeTwilioRest, SimulatedCall, phone_ready_appliance, sign
 
-from appliance.appstate import ServerState
+from appliance.app import Appliance
 from appliance.audio.codecs import mulaw_decode
 from appliance.audio.frames import AudioFrame, concat
 from appliance.config import Config
@@ -30,7 +30,7 @@ FRONT_DESK = "+12075550111"
 
 @dataclasses.dataclass
 class Rig:
-    state: ServerState
+    state: Appliance
     public: str
     rest: FakeTwilioRest
     http: aiohttp.ClientSession
@@ -355,7 +355,7 @@ async def test_a_burst_of_webhooks_gets_no_more_streams_than_there_are_lines(
         streams = [a for a in answers if "<Connect>" in a]
         busy = [a for a in answers if "busy" in a and FRONT_DESK in a]
         assert len(streams) == 4 and len(busy) == 6, answers
-        assert state.sessions.lines_in_use() == 4
+        assert state.sessions.admission.in_use("phone") == 4
 
 
 async def test_api_sessions_take_no_phone_line_and_end_when_left_idle(rig: Rig) -> None:
@@ -377,7 +377,7 @@ async def test_api_sessions_take_no_phone_line_and_end_when_left_idle(rig: Rig) 
             break
         await asyncio.sleep(0.1)
     assert [(r["status"], r["error_code"]) for r in rows] == [("abandoned", "idle")] * 3
-    assert rig.state.sessions.lines_in_use() == 1  # the phone call is not idle-expired
+    assert rig.state.sessions.admission.in_use("phone") == 1  # the phone call is not idle-expired
 
 
 async def test_a_replayed_webhook_of_an_ended_call_is_answered_with_a_hang_up(rig: Rig) -> None:

@@ -26,13 +26,12 @@ from scenarios import SCENARIOS, Scenario, run_scenario
 from understanding_cases import CASES, TODAY, Case
 from understanding_holdout import HOLDOUT
 
-from appliance.appstate import ServerState
+from appliance.app import Appliance, build_appliance
 from appliance.config import Config, default_config
 from appliance.dialogue.agent import HotelAgent, llm_phraser, small_talk_gate, speakable_small_talk
 from appliance.engines import Engines, ModelHost
 from appliance.hotel.model import load_hotel
 from appliance.llm.openai import OpenAiChatModel
-from appliance.service import close_state, open_state, prepare_agent
 from appliance.sessions import SessionManager
 from appliance.understanding import commands as c
 from appliance.understanding.llm import LlmUnderstander
@@ -136,7 +135,7 @@ async def test_an_faq_entry_added_to_the_hotel_file_is_understood_with_no_code_c
 # --- the flows, on the default understander ---------------------------------------------------
 
 
-async def _talk(state: ServerState, turns: list[str], caller_id: str | None = "+15550142000") -> list[str]:
+async def _talk(state: Appliance, turns: list[str], caller_id: str | None = "+15550142000") -> list[str]:
     session = await state.sessions.create_session(channel="phone", caller_id=caller_id)
     replies = []
     for said in turns:
@@ -144,13 +143,13 @@ async def _talk(state: ServerState, turns: list[str], caller_id: str | None = "+
     return replies
 
 
-async def _prepared(state: ServerState) -> ServerState:
+async def _prepared(state: Appliance) -> Appliance:
     assert isinstance(state.agent, HotelAgent)
     await state.agent.understander.prepare()
     return state
 
 
-async def test_a_room_question_is_answered_and_starts_no_booking(live_state: ServerState) -> None:
+async def test_a_room_question_is_answered_and_starts_no_booking(live_state: Appliance) -> None:
     state = await _prepared(live_state)
     replies = await _talk(state, ["How much is the deluxe king room a night?", "and how many can sleep in the suite"])
     assert "199 dollars" in replies[0] and "What date" not in replies[0]
@@ -158,7 +157,7 @@ async def test_a_room_question_is_answered_and_starts_no_booking(live_state: Ser
 
 
 async def test_a_caller_phoning_from_the_booking_number_hears_it_without_a_code(
-    live_state: ServerState,
+    live_state: Appliance,
 ) -> None:
     state = await _prepared(live_state)
     made = await state.toolbox.execute(
@@ -174,14 +173,13 @@ async def test_a_caller_phoning_from_the_booking_number_hears_it_without_a_code(
 
 
 async def test_small_talk_from_the_bundled_model_stays_on_fixed_sentences(
-    live_state: ServerState,
+    live_state: Appliance,
 ) -> None:
     """The 135M model fails the small-talk check, so the agent never speaks its words."""
     assert not await small_talk_gate(
         llm_phraser(live_state.engines, temperature=0.0), "Harbor View Hotel"
     )
-    config = default_config()
-    await prepare_agent(config, live_state.agent, live_state.engines)
+    await live_state.prepare()
     assert isinstance(live_state.agent, HotelAgent) and live_state.agent.phraser is None
     replies = await _talk(live_state, ["hello", "my flight got delayed, what a day", "ha ha"])
     assert all(speakable_small_talk(r) or "front desk" in r for r in replies), replies
@@ -214,26 +212,26 @@ def test_what_a_receptionist_would_not_say_is_not_speakable() -> None:
 
 
 @pytest.mark.parametrize("scenario", CONVERSATIONS, ids=[s.name for s in CONVERSATIONS])
-async def test_conversation(live_state: ServerState, scenario: Scenario) -> None:
+async def test_conversation(live_state: Appliance, scenario: Scenario) -> None:
     """Whole calls in words no other test uses, graded by what they leave behind."""
     replies, failures = await run_scenario(await _prepared(live_state), scenario)
     assert not failures, "\n".join([*failures, "replies:", *replies])
 
 
 @pytest.fixture()
-async def rules_state(engines: Engines, config: Config) -> AsyncIterator[ServerState]:
+async def rules_state(engines: Engines, config: Config) -> AsyncIterator[Appliance]:
     rules = dataclasses.replace(
         config, understanding=dataclasses.replace(config.understanding, understander="rules")
     )
-    opened = await open_state(rules, engines)
+    opened = await build_appliance(rules, engines)
     assert isinstance(opened.agent, HotelAgent) and isinstance(opened.agent.understander, RulesUnderstander)
     yield opened
-    await close_state(opened)
+    await opened.close()
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 async def test_the_rules_understander_still_passes_the_scenarios(
-    rules_state: ServerState, scenario: Scenario
+    rules_state: Appliance, scenario: Scenario
 ) -> None:
     replies, failures = await run_scenario(rules_state, scenario)
     assert not failures, "\n".join([*failures, "replies:", *replies])

@@ -20,7 +20,7 @@ from aiohttp import web
 from aiortc import RTCPeerConnection
 from conftest import free_port, says_time
 
-from appliance.appstate import ServerState
+from appliance.app import Appliance, build_appliance
 from appliance.audio.frames import AudioFrame, concat
 from appliance.channels.webrtc import signalling
 from appliance.channels.webrtc.client import RemoteCall
@@ -29,13 +29,12 @@ from appliance.config import Config, WebRtcSettings
 from appliance.engines import Engines
 from appliance.errors import ChannelError
 from appliance.server import create_app
-from appliance.service import close_state, open_state
 from appliance.store import calls
 
 
 @dataclasses.dataclass
 class Rig:
-    state: ServerState
+    state: Appliance
     url: str
     http: aiohttp.ClientSession
 
@@ -52,15 +51,15 @@ async def rig(engines: Engines, config: Config) -> AsyncIterator[Rig]:
             connect_timeout_s=10.0,
         ),  # fmt: skip
     )
-    state = await open_state(settings, engines)
-    state.phase = "ready"
+    state = await build_appliance(settings, engines)
+    state.open_for_calls()
     runner = web.AppRunner(create_app(state), access_log=None)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     async with aiohttp.ClientSession() as http:
         yield Rig(state, f"http://127.0.0.1:{port}", http)
-    await close_state(state)
+    await state.close()
     await runner.cleanup()
 
 
@@ -233,7 +232,7 @@ async def test_bad_offers_are_refused_naming_what_is_wrong(rig: Rig) -> None:
         failure = json.loads((await ws.receive()).data)
         assert failure["type"] == "error" and "audio" in failure["message"]
         await pc.close()
-    assert rig.state.switchboard.live("webrtc") == 0
+    assert rig.state.sessions.admission.in_use("browser") == 0
 
 
 async def test_no_peer_connection_is_left_after_fifty_calls(rig: Rig) -> None:
@@ -251,7 +250,7 @@ async def test_no_peer_connection_is_left_after_fifty_calls(rig: Rig) -> None:
             await call._pc.close()
             await call.close()
         ended.append(call.session_id)
-        await until(lambda: rig.state.switchboard.live("webrtc") == 0, timeout_s=10)
+        await until(lambda: rig.state.sessions.admission.in_use("browser") == 0, timeout_s=10)
     await until(lambda: rig.state.webrtc.peer_connections == 0, timeout_s=10)
     gc.collect()
     assert open_peer_connections() == before

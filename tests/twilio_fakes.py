@@ -20,13 +20,12 @@ import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from appliance.appstate import ServerState
+from appliance.app import Appliance, build_appliance
 from appliance.audio.codecs import mulaw_decode, mulaw_encode
 from appliance.audio.frames import AudioFrame
 from appliance.config import Config, DepartmentSettings, TwilioSettings
 from appliance.engines import Engines
 from appliance.server import create_app
-from appliance.service import close_state, open_state, prepare_agent
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "twilio-auth-token-for-tests-0001"
@@ -109,7 +108,7 @@ def _free_port() -> int:
 @contextlib.asynccontextmanager
 async def phone_ready_appliance(
     config: Config, engines: Engines, front_desk: str, prepared: bool = False, **twilio: Any
-) -> AsyncIterator[tuple[ServerState, str, FakeTwilioRest]]:
+) -> AsyncIterator[tuple[Appliance, str, FakeTwilioRest]]:
     """The real server on a loopback port, its Twilio account pointed at a fake REST server;
     yields the server's state, its public base URL and the fake. ``prepared``: made ready as
     `appliance serve` makes it once the models are loaded (the understander's index, the
@@ -133,17 +132,17 @@ async def phone_ready_appliance(
         ),  # fmt: skip
         departments=DepartmentSettings(front_desk=front_desk),
     )
-    state = await open_state(settings, engines)
+    state = await build_appliance(settings, engines)
     if prepared:
-        await prepare_agent(settings, state.agent, engines, state.sessions)
-    state.phase = "ready"
+        await state.prepare()
+    state.open_for_calls()
     runner = web.AppRunner(create_app(state), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         yield state, public, rest
     finally:
-        await close_state(state)
+        await state.close()
         await runner.cleanup()
         await rest_runner.cleanup()
 

@@ -16,9 +16,10 @@ from aiohttp import web
 
 from appliance.analytics.kpis import FACT_TOOL, STAGES, Period, call_facts_sql, summary
 from appliance.analytics.web import query_period
-from appliance.appstate import STATE, ServerState, json_error
+from appliance.app import APPLIANCE, Appliance
 from appliance.config import AnalyticsSettings
 from appliance.errors import StoreError
+from appliance.http import json_error
 from appliance.store.access import jsonable
 from appliance.store.database import Connection
 
@@ -120,8 +121,8 @@ def dashboard_data(db: Connection, settings: AnalyticsSettings, period: Period) 
     }
 
 
-def _state(request: web.Request) -> ServerState:
-    return request.app[STATE]
+def _state(request: web.Request) -> Appliance:
+    return request.app[APPLIANCE]
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -151,7 +152,7 @@ async def login_page(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    token = _state(request).settings.admin_token
+    token = _state(request).config.server.admin_token
     form = await request.post()
     given = form.get("token")
     if not token:
@@ -189,7 +190,7 @@ async def static(request: web.Request) -> web.StreamResponse:
 async def data(request: web.Request) -> web.Response:
     state = _state(request)
     period = query_period(request)
-    body = await state.store.read(dashboard_data, state.analytics, period)
+    body = await state.store.read(dashboard_data, state.config.analytics, period)
     body["active"] = [s.to_dict(with_messages=False) for s in state.sessions.active()]
     return _json(body)
 

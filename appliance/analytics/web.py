@@ -11,13 +11,14 @@ from aiohttp import web
 from appliance.analytics import metrics
 from appliance.analytics.kpis import Period, summary
 from appliance.api import parse_since
-from appliance.appstate import STATE, ServerState, json_error
+from appliance.app import APPLIANCE, Appliance
 from appliance.errors import SyncError
+from appliance.http import json_error
 from appliance.store.access import jsonable
 
 
-def _state(request: web.Request) -> ServerState:
-    return request.app[STATE]
+def _state(request: web.Request) -> Appliance:
+    return request.app[APPLIANCE]
 
 
 def query_time(request: web.Request, name: str) -> datetime | None:
@@ -45,7 +46,7 @@ def _json(data: Any, status: int = 200) -> web.Response:
 async def analytics_summary(request: web.Request) -> web.Response:
     state = _state(request)
     period = query_period(request)
-    kpis = await state.store.read(summary, state.analytics, period)
+    kpis = await state.store.read(summary, state.config.analytics, period)
     return _json(kpis.to_dict())
 
 
@@ -70,13 +71,13 @@ async def prometheus(request: web.Request) -> web.Response:
     why = metrics.refusal(
         request.remote,
         request.headers.get("Authorization", ""),
-        state.analytics,
-        state.settings.admin_token,
+        state.config.analytics,
+        state.config.server.admin_token,
     )
     if why is not None:
         code = 401 if "token" in why else 403
         return json_error(code, "metrics-refused", why)
-    snapshot = await state.store.read(metrics.read_snapshot, state.analytics)
+    snapshot = await state.store.read(metrics.read_snapshot, state.config.analytics)
     active: dict[str, int] = {}
     for session in state.sessions.active():
         active[session.channel] = active.get(session.channel, 0) + 1

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from appliance.appstate import ServerState
 from appliance.audio.frames import AudioFrame, concat
-from appliance.config import DialogueSettings, VadSettings
-from appliance.dialogue.loop import Conversation, TurnResult
+from appliance.dialogue.loop import TurnResult
+from appliance.switchboard import Switchboard
 
 FEED_FRAME_MS = 20
 
@@ -41,9 +41,13 @@ def frames_of(audio: AudioFrame, frame_ms: int = FEED_FRAME_MS) -> list[AudioFra
     ]
 
 
-async def feed_realtime(
-    conversation: Conversation, audio: AudioFrame, realtime: bool = True
-) -> None:
+class Fed(Protocol):
+    """What takes caller audio: a live call, or a conversation's loop."""
+
+    def feed(self, frame: AudioFrame) -> None: ...
+
+
+async def feed_realtime(conversation: Fed, audio: AudioFrame, realtime: bool = True) -> None:
     """Play ``audio`` into the loop in 20 ms frames, at the pace a caller speaks."""
     started = time.perf_counter()
     for index, frame in enumerate(frames_of(audio)):
@@ -56,9 +60,7 @@ async def feed_realtime(
 
 
 async def exchange(
-    state: ServerState,
-    vad: VadSettings,
-    dialogue: DialogueSettings,
+    switchboard: Switchboard,
     utterance: AudioFrame,
     out_rate_hz: int = 16000,
     timeout_s: float = 30.0,
@@ -68,24 +70,12 @@ async def exchange(
     """Say ``utterance`` to the agent and wait for its whole reply; silence follows the
     utterance as it would on a line."""
     sink = CollectingSink(out_rate_hz)
-    session = await state.sessions.create_session(channel=channel, caller_id=caller_id)
-    turned = asyncio.Event()
-    conversation = Conversation(
-        state.engines,
-        state.agent,
-        state.sessions,
-        session,
-        sink,
-        vad,
-        dialogue,
-        on_turn=lambda _: turned.set(),
-    )
-    await conversation.start(greet=False)
-    await feed_realtime(conversation, utterance)
+    call = await switchboard.open(channel, sink, caller_id=caller_id, greet=False)
+    await feed_realtime(call, utterance)
     silence = AudioFrame.silence(FEED_FRAME_MS, utterance.sample_rate_hz)
     deadline = time.perf_counter() + timeout_s
-    while not turned.is_set() and not conversation.done.is_set() and time.perf_counter() < deadline:
-        conversation.feed(silence)
+    while not call.results and not call.done.is_set() and time.perf_counter() < deadline:
+        call.feed(silence)
         await asyncio.sleep(FEED_FRAME_MS / 1000)
-    await conversation.close()
-    return (conversation.results[0] if conversation.results else None), sink
+    await call.close()
+    return (call.results[0] if call.results else None), sink

@@ -349,3 +349,12 @@ def export_calls(db: Connection, target: str, fmt: str, since: datetime | None =
     }[fmt]
     db.execute(f"COPY ({query}) TO '{quoted_target}' ({options})")
     return int(row[0]) if row else 0
+
+
+def recording_urls(db: Connection) -> dict[str, str]:
+    """Every call's recording, by session id (crash recovery finishes those left raw)."""
+    return dict(
+        db.execute(
+            "SELECT session_id, recording_url FROM voice_calls WHERE recording_url IS NOT NULL"
+        ).fetchall()
+    )

@@ -11,16 +11,15 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
 
-from appliance.appstate import ServerState
 from appliance.audio.codecs import MULAW_RATE_HZ, mulaw_decode, mulaw_encode
 from appliance.audio.frames import AudioFrame
 from appliance.channels.twilio import protocol, twiml
 from appliance.channels.twilio.rest import TwilioRest
-from appliance.config import Config
+from appliance.config import TwilioSettings
 from appliance.errors import ApplianceError, ChannelError
 from appliance.logs import CALL_ID
 from appliance.sessions import CallStatus, Session
-from appliance.switchboard import LiveCall
+from appliance.switchboard import LiveCall, Switchboard
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,7 +77,7 @@ class TwilioCallControl:
 
     rest: TwilioRest
     call_sid: str
-    config: Config
+    settings: TwilioSettings
     channel: str = "phone"
     #: Set when the call was handed elsewhere: the stop that follows is not a hang-up.
     redirected: bool = False
@@ -95,7 +94,7 @@ class TwilioCallControl:
     async def play_hold_music(self) -> str | None:
         try:
             await self.rest.update_call(
-                self.call_sid, twiml.hold(self.config.twilio.hold_music_url)
+                self.call_sid, twiml.hold(self.settings.hold_music_url)
             )
         except ChannelError as err:
             _LOGGER.error("hold failed: %s", err.message)
@@ -118,7 +117,7 @@ class TwilioCallControl:
         number, department = self.pending_transfer
         who = department.replace("_", " ")
         document = twiml.transfer(
-            number, self.config.twilio.phone_number or None, self.config.twilio.transfer_timeout_s,
+            number, self.settings.phone_number or None, self.settings.transfer_timeout_s,
             f"I'm sorry, nobody at the {who} could answer. Please call again, or leave your number with the "
             "front desk and we will call you back. Goodbye.",
         )  # fmt: skip
@@ -131,14 +130,14 @@ class TwilioCall:
 
     def __init__(
         self,
-        state: ServerState,
-        config: Config,
+        switchboard: Switchboard,
+        settings: TwilioSettings,
         rest: TwilioRest,
         ws: web.WebSocketResponse,
         session_for_token: dict[str, str],
     ) -> None:
-        self._state = state
-        self._config = config
+        self._switchboard = switchboard
+        self._settings = settings
         self._rest = rest
         self._ws = ws
         self._tokens = session_for_token
@@ -146,25 +145,24 @@ class TwilioCall:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def run(self) -> None:
-        timeout_s = self._config.twilio.stream_timeout_s
+        timeout_s = self._settings.stream_timeout_s
         start = await self._await_start(timeout_s)
         if start is None:
             return
         self._stream_sid = start.stream_sid
         session_id = self._tokens.pop(start.custom_parameters.get("token", ""), None)
-        if session_id is None or self._state.sessions.find(session_id) is None:
+        session = self._switchboard.find(session_id) if session_id is not None else None
+        if session is None:
             _LOGGER.warning(
                 "stream %s refused: its one-time token is missing, used or unknown",
                 start.stream_sid,
             )
             await self._ws.close(code=4403, message=b"bad token")
             return
-        session = self._state.sessions.get(session_id)
         CALL_ID.set(session.id)
-        control = TwilioCallControl(self._rest, start.call_sid, self._config)
-        session.control = control
+        control = TwilioCallControl(self._rest, start.call_sid, self._settings)
         sink = TwilioSink(self._ws, start.stream_sid)
-        call = await self._state.switchboard.attach(session, sink, greet=True)
+        call = await self._switchboard.attach(session, sink, greet=True, control=control)
         control.call = call
         self._tasks = [asyncio.create_task(self._finish_when_done(call, control, sink))]
         try:

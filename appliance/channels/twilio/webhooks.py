@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from appliance.api import json_body
-from appliance.appstate import STATE, json_error
 from appliance.channels.twilio import twiml
 from appliance.channels.twilio.call import MAX_MESSAGE_BYTES, TwilioCall, TwilioCallControl
 from appliance.channels.twilio.rest import TwilioRest
-from appliance.config import Config
+from appliance.config import DepartmentSettings, TwilioSettings, VoiceSettings
 from appliance.errors import ChannelError, ToolError
-from appliance.sessions import CallStatus, SessionError, SessionManager
+from appliance.http import json_body, json_error
+from appliance.sessions import CallRefused, CallStatus, SessionError
+from appliance.switchboard import Switchboard
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,7 +33,12 @@ _ENDED = {"completed": CallStatus.COMPLETED, "busy": CallStatus.FAILED, "failed"
 
 @dataclass
 class TwilioChannel:
-    config: Config
+    """Phone calls through the hotel's Twilio account: its webhooks and media streams."""
+
+    switchboard: Switchboard
+    settings: TwilioSettings
+    departments: DepartmentSettings
+    voice: VoiceSettings
     rest: TwilioRest
     #: One-time tokens handed to Twilio in the TwiML, each good for one stream.
     tokens: dict[str, str] = field(default_factory=dict)
@@ -41,30 +46,30 @@ class TwilioChannel:
 
     @property
     def public(self) -> str:
-        return self.config.twilio.public_base_url.rstrip("/")
+        return self.settings.public_base_url.rstrip("/")
 
     @property
     def stream_url(self) -> str:
         base = self.public.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
         return base + STREAM_PATH
 
-    def expire_later(self, token: str, sessions: SessionManager) -> None:
+    def expire_later(self, token: str) -> None:
         """A stream that never comes (the caller hung up while it was set up) must not leave a
         live session and a usable token behind."""
 
         async def expire() -> None:
-            await asyncio.sleep(STREAM_WAIT_FACTOR * self.config.twilio.stream_timeout_s)
+            await asyncio.sleep(STREAM_WAIT_FACTOR * self.settings.stream_timeout_s)
             session_id = self.tokens.pop(token, None)
-            if session_id is not None and sessions.find(session_id) is not None:
+            if session_id is not None and self.switchboard.find(session_id) is not None:
                 _LOGGER.warning("no media stream came for call %s; closing it", session_id)
-                await sessions.end_session(session_id, CallStatus.ABANDONED, "no-stream")
+                await self.switchboard.end(session_id, CallStatus.ABANDONED, "no-stream")
 
         task = asyncio.create_task(expire())
         self._expiries.add(task)
         task.add_done_callback(self._expiries.discard)
 
     def problem(self) -> str | None:
-        if not self.config.twilio.auth_token:
+        if not self.settings.auth_token:
             return (
                 "TWILIO_AUTH_TOKEN is not set, so no request can be checked as coming from Twilio"
             )
@@ -76,7 +81,7 @@ class TwilioChannel:
         """None if Twilio signed this request, else why not (the log says it, support reads it)."""
         if not signature:
             return "no X-Twilio-Signature header"
-        if not RequestValidator(self.config.twilio.auth_token).validate(url, params, signature):
+        if not RequestValidator(self.settings.auth_token).validate(url, params, signature):
             return (f"X-Twilio-Signature does not match {url} with TWILIO_AUTH_TOKEN: check PUBLIC_BASE_URL "
                     "is the address in the Twilio console and the token is the account's")  # fmt: skip
         return None
@@ -109,41 +114,35 @@ async def _answer(request: web.Request, path: str, direction: str) -> web.Stream
     if isinstance(checked, web.Response):
         return checked
     channel, form = checked
-    state = request.app[STATE]
-    settings = channel.config
-    front_desk = settings.departments.front_desk or None
-    if not settings.voice.enabled:
-        return _twiml(twiml.say_and_dial("The automated line is closed. Let me put you through to the front desk.",
-                                         front_desk, settings.twilio.phone_number, settings.twilio.transfer_timeout_s))  # fmt: skip
-    busy = twiml.say_and_dial("All our lines are busy right now. Let me put you through to the front desk.",
-                              front_desk, settings.twilio.phone_number, settings.twilio.transfer_timeout_s)  # fmt: skip
-    if state.phase != "ready":
-        _LOGGER.warning("call %s put through to the front desk: the appliance is %s",
-                        form.get("CallSid"), state.phase)  # fmt: skip
-        return _twiml(busy)
+    front_desk = channel.departments.front_desk or None
+    settings = channel.settings
+
+    def put_through(words: str) -> web.Response:
+        return _twiml(twiml.say_and_dial(words, front_desk, settings.phone_number, settings.transfer_timeout_s))
+
+    if not channel.voice.enabled:
+        return put_through("The automated line is closed. Let me put you through to the front desk.")
+    busy = "All our lines are busy right now. Let me put you through to the front desk."
     caller = form.get("To") if direction == "outbound" else form.get("From")
     try:
-        session = await state.sessions.create_session(
-            channel="phone", caller_id=caller or None, direction=direction,
-            session_id=form.get("CallSid") or None, language=settings.voice.default_language,
-            origin="line", max_lines=settings.twilio.max_concurrent_calls,
+        seat = channel.switchboard.admit("phone")
+        session = await channel.switchboard.register(
+            "phone", seat, caller_id=caller or None, direction=direction,
+            session_id=form.get("CallSid") or None,
         )  # fmt: skip
+    except CallRefused as err:
+        _LOGGER.warning("call %s put through to the front desk: %s", form.get("CallSid"), err.message)
+        return put_through(busy)
     except SessionError as err:
-        if err.code == "lines-busy":
-            _LOGGER.warning(
-                "call %s put through to the front desk: %s", form.get("CallSid"), err.message
-            )
-            return _twiml(busy)
         if err.code == "session-ended":
             # A replay of the webhook of a call that is over: nothing to connect it to.
             _LOGGER.warning("webhook for call %s, which has ended: hanging up", form.get("CallSid"))
             return _twiml(twiml.hang_up())
         _LOGGER.error("call refused: %s", err.message)
-        return _twiml(twiml.say_and_dial("I'm sorry, I can't take your call right now.", front_desk,
-                                         settings.twilio.phone_number, settings.twilio.transfer_timeout_s))  # fmt: skip
+        return put_through("I'm sorry, I can't take your call right now.")
     token = secrets.token_urlsafe(24)
     channel.tokens[token] = session.id
-    channel.expire_later(token, state.sessions)
+    channel.expire_later(token)
     return _twiml(twiml.connect_stream(channel.stream_url, {"token": token}))
 
 
@@ -161,9 +160,9 @@ async def status(request: web.Request) -> web.Response:
     checked = await _checked(request, STATUS_PATH)
     if isinstance(checked, web.Response):
         return checked
-    _, form = checked
+    channel, form = checked
     ended = _ENDED.get(form.get("CallStatus", ""))
-    session = request.app[STATE].sessions.find(form.get("CallSid", ""))
+    session = channel.switchboard.find(form.get("CallSid", ""))
     if ended is None or session is None or not session.active:
         return web.Response(status=204)
     error_code = None if ended is CallStatus.COMPLETED else form["CallStatus"]
@@ -176,7 +175,7 @@ async def status(request: web.Request) -> web.Response:
         )
         await control.call.close(ended, error_code)
     else:
-        await request.app[STATE].sessions.end_session(session.id, ended, error_code)
+        await channel.switchboard.end(session.id, ended, error_code)
     return web.Response(status=204)
 
 
@@ -190,7 +189,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
         return json_error(403, "bad-signature", why)
     ws = web.WebSocketResponse(heartbeat=None, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
-    call = TwilioCall(request.app[STATE], channel.config, channel.rest, ws, channel.tokens)
+    call = TwilioCall(channel.switchboard, channel.settings, channel.rest, ws, channel.tokens)
     await call.run()
     return ws
 

@@ -19,7 +19,7 @@ from appliance.channels.webrtc.signalling import Answer, Offer, Quality
 from appliance.config import WebRtcSettings
 from appliance.dialogue.events import CallEvent
 from appliance.errors import ChannelError
-from appliance.sessions import CallStatus, SessionError
+from appliance.sessions import CallRefused, CallStatus, Seat, SessionError
 from appliance.switchboard import LiveCall, Switchboard
 
 _LOGGER = logging.getLogger(__name__)
@@ -92,20 +92,19 @@ class WebRtcChannel:
         """Take a browser's offer: the call is open, and its answer ready, on return."""
         if not self.settings.enabled:
             raise ChannelError("webrtc-disabled", "browser calls are turned off ([webrtc] enabled)")
-        if not self.switchboard.sessions.accepting:
-            raise ChannelError("not-accepting", "the appliance is shutting down")
-        # Checked and taken with no await between: a burst of offers cannot pass it together.
-        if len(self.calls) >= self.settings.max_sessions:
-            raise ChannelError(
-                "webrtc-busy",
-                f"all {self.settings.max_sessions} browser conversations are in use; "
-                "please try again in a few minutes or call the front desk",
-            )
+        try:
+            seat = self.switchboard.admit(offer.channel)
+        except CallRefused as err:
+            message = err.message
+            if err.code == "channel-busy":
+                message += "; please try again in a few minutes or call the front desk"
+            raise ChannelError(err.code, message) from err
         call = WebRtcCall(self, on_event)
         self.calls.add(call)
         try:
-            await call.negotiate(offer)
+            await call.negotiate(offer, seat)
         except BaseException:
+            seat.release()  # a no-op once the session holds it: it goes back as the call ends
             await call.end(CallStatus.FAILED, "webrtc-setup-failed")
             raise
         return call
@@ -159,7 +158,7 @@ class WebRtcCall:
     def session_id(self) -> str | None:
         return self.live.session_id if self.live is not None else None
 
-    async def negotiate(self, offer: Offer) -> None:
+    async def negotiate(self, offer: Offer, seat: Seat) -> None:
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
         except ValueError as err:
@@ -169,7 +168,7 @@ class WebRtcCall:
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         try:
             self.live = await self._channel.switchboard.open(
-                offer.channel, WebRtcSink(self._outbound), greet=False
+                offer.channel, WebRtcSink(self._outbound), seat=seat, greet=False
             )
         except SessionError as err:
             raise ChannelError(err.code, err.message) from err

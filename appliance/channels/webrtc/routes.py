@@ -12,8 +12,6 @@ from pathlib import Path
 
 from aiohttp import WSMsgType, web
 
-from appliance.api import json_body
-from appliance.appstate import STATE, json_error
 from appliance.channels.webrtc import signalling
 from appliance.channels.webrtc.call import (
     END_GRACE_S,
@@ -24,12 +22,13 @@ from appliance.channels.webrtc.call import (
 from appliance.channels.webrtc.signalling import Failure, Hangup, Key, Offer, Quality
 from appliance.dialogue.events import CallEnded, CallEvent
 from appliance.errors import ChannelError
+from appliance.http import json_body, json_error
 
 _LOGGER = logging.getLogger(__name__)
 
 STATIC_DIR = Path(str(resources.files("appliance.channels.webrtc") / "static"))
 WEBRTC = web.AppKey("webrtc", WebRtcChannel)
-_BUSY_CODES = {"webrtc-busy", "channel-busy", "not-accepting", "webrtc-disabled"}
+_BUSY_CODES = {"channel-busy", "not-accepting", "webrtc-disabled"}
 
 
 async def page(request: web.Request) -> web.FileResponse:
@@ -40,12 +39,11 @@ async def page(request: web.Request) -> web.FileResponse:
 
 async def page_config(request: web.Request) -> web.Response:
     """What the page needs to place a call: the hotel's name and the ICE servers."""
-    state = request.app[STATE]
     channel = request.app[WEBRTC]
     return web.json_response(
         {
-            "hotel": state.toolbox.context.hotel.name,
-            "enabled": channel.settings.enabled and state.phase == "ready",
+            "hotel": channel.switchboard.hotel_name,
+            "enabled": channel.settings.enabled and channel.switchboard.taking_calls,
             "ice_servers": browser_ice_servers(channel.settings),
             "echo_cancellation": channel.settings.echo_cancellation,
         }
@@ -58,9 +56,10 @@ def _refusal(err: ChannelError) -> web.Response:
 
 async def offer(request: web.Request) -> web.Response:
     """The aiortc pattern: an offer in, an answer out; the call lives until either side hangs up."""
-    state = request.app[STATE]
-    if state.phase != "ready":
-        return json_error(503, "not-ready", f"the appliance is {state.phase}; try again shortly")
+    switchboard = request.app[WEBRTC].switchboard
+    if not switchboard.taking_calls:
+        why = switchboard.closed_reason
+        return json_error(503, "not-ready", f"{why}; try again shortly")
     try:
         message = signalling.parse(await json_body(request))
         if not isinstance(message, Offer):
@@ -98,8 +97,6 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 if isinstance(signal, Offer):
                     if call is not None:
                         raise ChannelError("call-exists", "this connection already has a call")
-                    if request.app[STATE].phase != "ready":
-                        raise ChannelError("not-accepting", "the appliance is still starting")
                     call = await request.app[WEBRTC].answer(signal, on_event)
                     outbox.put_nowait(signalling.serialise(call.answer()))
                 elif isinstance(signal, Key) and call is not None:

@@ -1,46 +1,33 @@
-"""Sessions: one per call, holding its whole conversation, written to the store as it happens.
-
-The API is the one the hotel's earlier voice module documented::
-
-    manager = SessionManager(store)
-    session = await manager.create_session(channel="phone", caller_id="+15551234567", language="en-US")
-    session.add_message(role="user", content="I'd like to book a room")
-    session.add_message(role="assistant", content="I'd be happy to help you with that", latency_ms=250)
-"""
+"""One call as a session: its whole conversation, written to the store as it happens."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-import uuid
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from pathlib import Path
-from typing import Any, Literal, Protocol
-
-import duckdb
+from typing import Any, Literal
 
 from appliance.analytics.sentiment import TURN_METRIC, MoodJudge, SentimentScorer
 from appliance.audio.frames import AudioFrame
 from appliance.audio.recording import AGENT, CALLER, CallRecorder
-from appliance.errors import ApplianceError, StoreError
+from appliance.errors import SessionError
 from appliance.privacy import Span, apply, card_spans, redact
+from appliance.sessions.admission import Seat
+from appliance.sessions.control import CallControl
 from appliance.store import calls
 from appliance.store.database import Store
-from appliance.store.recordings import SAFE_ID, Recordings
 
 _LOGGER = logging.getLogger(__name__)
 
 #: "cli" is IT staff trying the agent with `appliance talk` and `appliance chat`.
 CHANNELS = ("phone", "webrtc", "kiosk", "sip", "cli")
 ROLES = ("user", "assistant", "system", "tool")
-#: Who drives a session: "line", a call on the hotel's phone lines (it counts against the line
-#: cap); "api", a client of the HTTP API (it ends when left idle); "local", the loop on this box.
+#: Who drives a session: "line", a call admitted on one of the hotel's lines (phone, browser,
+#: kiosk); "api", a client of the HTTP API (it ends when left idle); "local", the loop on this box.
 Origin = Literal["line", "api", "local"]
-#: An API session with no new turn for this long is ended as abandoned.
-API_IDLE_S = 30 * 60.0
 #: How long the end of a call waits for mood judgments still being made.
 JUDGE_WAIT_S = 3.0
 
@@ -52,54 +39,6 @@ class CallStatus(StrEnum):
     TRANSFERRED = "transferred"
     ABANDONED = "abandoned"
     INTERRUPTED = "interrupted"
-
-
-class SessionError(ApplianceError):
-    """A session operation named something that does not exist or is not allowed."""
-
-
-class CallControl(Protocol):
-    """What a channel can do to its live call. Channels that cannot do a thing say so in
-    words the agent can speak, and the tools offer the alternative."""
-
-    channel: str
-
-    async def transfer(self, number: str, department: str, reason: str) -> str | None:
-        """Hand the call to ``number``; None when done, else why it cannot."""
-        ...
-
-    async def play_hold_music(self) -> str | None: ...
-
-    async def announce(self, message: str) -> str | None: ...
-
-    async def hang_up(self) -> None: ...
-
-
-@dataclass
-class NoCallControl:
-    """A channel with no way to act on the call beyond talking (a browser, the kiosk, text)."""
-
-    channel: str
-
-    async def transfer(self, number: str, department: str, reason: str) -> str | None:
-        return f"I can't transfer a {_channel_words(self.channel)} to another line"
-
-    async def play_hold_music(self) -> str | None:
-        return f"I can't play hold music on a {_channel_words(self.channel)}"
-
-    async def announce(self, message: str) -> str | None:
-        return f"I can't make announcements on a {_channel_words(self.channel)}"
-
-    async def hang_up(self) -> None:
-        return None
-
-
-def _channel_words(channel: str) -> str:
-    return {
-        "webrtc": "browser call",
-        "kiosk": "lobby kiosk conversation",
-        "phone": "phone call",
-    }.get(channel, f"{channel} call")
 
 
 @dataclass(frozen=True)
@@ -159,6 +98,8 @@ class Session:
     recorder: CallRecorder | None = field(default=None, repr=False)
     recording_url: str | None = None
     origin: Origin = "local"
+    #: The call's place on its line (given back when it ends); None for API and local calls.
+    seat: Seat | None = field(default=None, repr=False)
     #: Scores each caller turn (voice_analytics caller_sentiment); None scores nothing.
     sentiment: SentimentScorer | None = field(default=None, repr=False)
     #: The language model's judgment, which replaces each first score when it comes.
@@ -368,233 +309,3 @@ class Session:
                 {**asdict(t), "timestamp": t.timestamp.isoformat()} for t in self.tools
             ]
         return view
-
-
-class SessionManager:
-    """Creates, finds and ends sessions; the single owner of the live-session table."""
-
-    def __init__(
-        self,
-        store: Store | None = None,
-        recordings: Recordings | None = None,
-        sentiment: SentimentScorer | None = None,
-        judge: MoodJudge | None = None,
-    ) -> None:
-        self._open_store = store is None
-        if store is None:
-            # As the earlier module allowed: no store given, sessions live in memory only.
-            _LOGGER.warning(
-                "SessionManager() was given no store: sessions are kept in an in-memory database "
-                "and are lost when the process ends; pass Store(config.paths.database_file) to keep them"
-            )
-            store = Store(Path(":memory:"))
-        self.store = store
-        self.recordings = recordings
-        self.sentiment = sentiment
-        #: Set once the language model has passed its check (``[analytics] sentiment``).
-        self.judge = judge
-        self._sessions: dict[str, Session] = {}
-        #: False once the server is stopping: new calls are turned away.
-        self.accepting = True
-        #: Line calls admitted whose row is still being written: they hold a line already.
-        self._starting_lines = 0
-        self.api_idle_s = API_IDLE_S
-        self._sweeper: asyncio.Task[None] | None = None
-
-    async def create_session(
-        self,
-        channel: str,
-        caller_id: str | None = None,
-        language: str = "en-US",
-        direction: str = "inbound",
-        session_id: str | None = None,
-        control: CallControl | None = None,
-        origin: Origin = "local",
-        max_lines: int | None = None,
-    ) -> Session:
-        """Start a call; its row is in the file before this returns. A line call is refused
-        (``lines-busy``) when ``max_lines`` are taken, counting calls still starting."""
-        if self._open_store:
-            self._open_store = False
-            await self.store.open()
-        if not self.accepting:
-            raise SessionError(
-                "not-accepting", "the appliance is shutting down and takes no new calls"
-            )
-        if channel not in CHANNELS:
-            raise SessionError(
-                "bad-channel", f"unknown channel {channel!r}; use one of {', '.join(CHANNELS)}"
-            )
-        if direction not in ("inbound", "outbound"):
-            raise SessionError(
-                "bad-direction", f"direction must be inbound or outbound, not {direction!r}"
-            )
-        session_id = session_id or f"VS{uuid.uuid4().hex}"
-        if not SAFE_ID.fullmatch(session_id):
-            # It names the call's recording file: no path, no dots.
-            raise SessionError(
-                "bad-session-id",
-                f"session id {session_id!r} must be 1-64 letters, digits, - or _",
-            )
-        if session_id in self._sessions:
-            raise SessionError("duplicate-session", f"session {session_id} already exists")
-        if origin == "line":
-            if max_lines is not None and self.lines_in_use() >= max_lines:
-                raise SessionError(
-                    "lines-busy", f"all {max_lines} lines are in use (twilio.max_concurrent_calls)"
-                )
-            # Held from now, not from when the row is written: a burst of webhooks all pass
-            # the check above otherwise.
-            self._starting_lines += 1
-            try:
-                return await self._start(
-                    session_id, channel, caller_id, language, direction, control, origin
-                )
-            finally:
-                self._starting_lines -= 1
-        return await self._start(
-            session_id, channel, caller_id, language, direction, control, origin
-        )
-
-    async def _start(
-        self,
-        session_id: str,
-        channel: str,
-        caller_id: str | None,
-        language: str,
-        direction: str,
-        control: CallControl | None,
-        origin: Origin,
-    ) -> Session:
-        session = Session(
-            id=session_id,
-            channel=channel,
-            caller_id=caller_id,
-            language=language,
-            direction=direction,
-            started_at=datetime.now(UTC),
-            store=self.store,
-            control=control or NoCallControl(channel),
-            origin=origin,
-            sentiment=self.sentiment,
-            judge=self.judge,
-        )
-        try:
-            await self.store.write(
-                calls.insert_call,
-                calls.CallRow(
-                    session_id, channel, caller_id, direction, language, session.started_at
-                ),
-            )
-        except duckdb.ConstraintException as err:
-            # The id is in the file: a call that has ended (a webhook replayed after it).
-            raise SessionError(
-                "session-ended", f"call {session_id} has already ended; it cannot start again"
-            ) from err
-        if self.recordings is not None:
-            session.recorder, session.recording_url = self.recordings.start(
-                session_id, session.started_at
-            )
-            await self.store.write(
-                calls.update_call, session_id, {"recording_url": session.recording_url}
-            )
-        self._sessions[session_id] = session
-        _LOGGER.info("session started on %s", channel, extra={"session_id": session_id})
-        if origin == "api" and (self._sweeper is None or self._sweeper.done()):
-            self._sweeper = asyncio.create_task(self._expire_idle(), name="idle-api-sessions")
-        return session
-
-    def lines_in_use(self) -> int:
-        """Phone lines taken: live line calls, and those still starting."""
-        return self._starting_lines + sum(s.origin == "line" for s in self._sessions.values())
-
-    async def _expire_idle(self) -> None:
-        """End API sessions nobody has added a turn to for ``api_idle_s``; stop when none is left."""
-        while True:
-            api = [s for s in self._sessions.values() if s.origin == "api"]
-            if not api:
-                return
-            now = time.monotonic()
-            for session in api:
-                if now - session.last_active >= self.api_idle_s and session.id in self._sessions:
-                    _LOGGER.info(
-                        "API session idle for %.0f s; ending it", now - session.last_active,
-                        extra={"session_id": session.id},
-                    )  # fmt: skip
-                    await self.end_session(session.id, CallStatus.ABANDONED, "idle")
-            await asyncio.sleep(max(0.05, min(self.api_idle_s / 4, 30.0)))
-
-    def get(self, session_id: str) -> Session:
-        try:
-            return self._sessions[session_id]
-        except KeyError:
-            raise SessionError("unknown-session", f"no live session {session_id!r}") from None
-
-    def find(self, session_id: str) -> Session | None:
-        return self._sessions.get(session_id)
-
-    def active(self) -> list[Session]:
-        return [s for s in self._sessions.values() if s.active]
-
-    def count(self) -> int:
-        return len(self._sessions)
-
-    async def end_session(
-        self,
-        session_id: str,
-        status: CallStatus = CallStatus.COMPLETED,
-        error_code: str | None = None,
-    ) -> Session:
-        """Close the call: the row gets its end, duration, status and transcript."""
-        session = self.get(session_id)
-        if status is CallStatus.ACTIVE:
-            raise SessionError("bad-status", "a session cannot end as active")
-        # The call's score is the mean of its turns': the model's judgments go in first.
-        await session.settle()
-        if self._sessions.get(session_id) is not session:
-            return session  # ended by another path while the judgments came in
-        session.status = status
-        session.error_code = error_code
-        session.ended_at = datetime.now(UTC)
-        del self._sessions[session_id]
-        session.store.submit(
-            calls.insert_metric,
-            session_id,
-            "call_duration_seconds",
-            session.duration_s,
-            session.ended_at,
-        )
-        await self.store.write(
-            calls.finish_call, session_id, str(status), session.ended_at, error_code
-        )
-        await self._finish_recording(session)
-        _LOGGER.info(
-            "session ended %s after %.1f s and %d turns", status, session.duration_s, len(session.messages),
-            extra={"session_id": session_id},
-        )  # fmt: skip
-        return session
-
-    async def _finish_recording(self, session: Session) -> None:
-        recorder, session.recorder = session.recorder, None
-        if recorder is None or self.recordings is None or session.recording_url is None:
-            return
-        try:
-            await asyncio.to_thread(self.recordings.finish, recorder, session.recording_url)
-        except StoreError as err:
-            # The call row stays; the raw file stays for the next start to finish and retry.
-            _LOGGER.error("recording of %s not stored: %s", session.id, err.message)
-
-    async def end_all(self, status: CallStatus, error_code: str | None = None) -> int:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-        ended = 0
-        for session_id in list(self._sessions):
-            session = self._sessions.get(session_id)
-            if session is None:
-                continue
-            await session.control.hang_up()
-            # The call's own loop may have closed it while the line was being hung up.
-            if session_id in self._sessions:
-                await self.end_session(session_id, status, error_code)
-                ended += 1
-        return ended
