@@ -35,12 +35,14 @@ from appliance.channels.twilio.rest import TwilioRest
 from appliance.channels.twilio.webhooks import TwilioChannel
 from appliance.channels.webrtc.call import WebRtcChannel
 from appliance.config import MODEL_ROLES, Config, masked
-from appliance.dialogue.agent import HotelAgent, llm_phraser, small_talk_gate
-from appliance.dialogue.loop import FIXED_PROMPTS
+from appliance.dialogue.agent import HotelAgent
+from appliance.dialogue.smalltalk import llm_phraser, small_talk_gate
 from appliance.engines import Engines, build_engines
 from appliance.errors import StoreError
+from appliance.hotel.desk import FrontDesk, NoSms
 from appliance.hotel.model import Hotel, load_hotel
 from appliance.hotel.reservations import LocalReservations
+from appliance.sentences import load_catalogue
 from appliance.sessions import Admission, CallStatus, Lane, SessionManager
 from appliance.store import calls
 from appliance.store.database import Connection, Store
@@ -48,7 +50,7 @@ from appliance.store.recordings import Recordings, open_recordings
 from appliance.store.records import CallRecords, storages
 from appliance.switchboard import Switchboard
 from appliance.tools import install_toolbox
-from appliance.tools.context import NoSms, ToolContext
+from appliance.tools.context import ToolContext
 from appliance.tools.registry import Toolbox
 from appliance.understanding.base import Understander
 from appliance.understanding.llm import LlmUnderstander
@@ -108,7 +110,7 @@ class Appliance:
         await agent.understander.prepare()
         if engines.tts.status().loaded:  # `appliance chat` speaks no audio and loads no voice
             rendered = await engines.render_prompts(
-                [agent.greeting(config.dialogue.greeting), *FIXED_PROMPTS, *agent.fixed_sentences()]
+                [agent.greeting(config.dialogue.greeting), *agent.fixed_sentences()]
             )
             _LOGGER.info("rendered %d pieces of fixed prompts ahead of the first call", rendered)
         if (
@@ -204,23 +206,23 @@ async def _assemble(config: Config, engines: Engines, today: Callable[[], date])
         reservations = LocalReservations(store, hotel)
         rest = TwilioRest(config.twilio)
         twilio_ready = bool(config.twilio.account_sid and config.twilio.auth_token)
-        toolbox = Toolbox(
-            ToolContext(
-                sessions, store, hotel, reservations, config.departments,
-                sms=rest if twilio_ready else NoSms(), today=today,
-            )
+        lines = load_catalogue("en")
+        desk = FrontDesk(
+            hotel, reservations, lines, config.departments, store,
+            sms=rest if twilio_ready else NoSms(), today=today,
         )  # fmt: skip
+        toolbox = Toolbox(ToolContext(desk, sessions))
         install_toolbox(toolbox)
         agent = HotelAgent(
-            hotel,
-            toolbox,
+            desk,
             build_understander(config, hotel, engines, today),
+            lines,
             today=today,
             sentiment=sentiment,
             escalation=EscalationPolicy.from_settings(config.analytics),
         )
         switchboard = Switchboard(
-            engines, agent, sessions, toolbox, config.vad, config.dialogue, config.voice
+            engines, agent, sessions, toolbox, config.vad, config.dialogue, config.voice, lines
         )
         return Appliance(
             config=config,
@@ -234,7 +236,7 @@ async def _assemble(config: Config, engines: Engines, today: Callable[[], date])
             agent=agent,
             switchboard=switchboard,
             twilio=TwilioChannel(
-                switchboard, config.twilio, config.departments, config.voice, rest
+                switchboard, config.twilio, config.departments, config.voice, rest, lines
             ),
             webrtc=WebRtcChannel(switchboard, config.webrtc),
             sync=SyncRunner(config.sync, config.analytics, store),

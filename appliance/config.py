@@ -147,7 +147,8 @@ class UnderstandingSettings:
 class DialogueSettings:
     """The turn loop: greeting, barge-in, and what the language model may do."""
 
-    greeting: str = "Thank you for calling {hotel}. How can I help you today?"
+    #: The hotel's own greeting ({hotel} is its name); empty: the sentence catalogue's.
+    greeting: str = ""
     barge_in_min_ms: int = _bounded(120, 40, 2000)
     barge_in_min_rms: float = _bounded(400.0, 0.0, 30000.0)
     #: Let the language model phrase small talk, only if it passes a quality check at start;

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from appliance.audio.frames import AudioFrame
@@ -20,6 +21,8 @@ from appliance.dialogue.agent import Agent
 from appliance.dialogue.events import CallEvent
 from appliance.dialogue.loop import AudioSink, Conversation, TurnResult
 from appliance.engines import Engines
+from appliance.hotel.model import DEPARTMENTS
+from appliance.sentences import Catalogue
 from appliance.sessions import (
     CallControl,
     CallStatus,
@@ -27,23 +30,29 @@ from appliance.sessions import (
     Session,
     SessionError,
     SessionManager,
+    ToolRun,
 )
 from appliance.tools.registry import Toolbox
+from appliance.understanding import commands as c
 
 _LOGGER = logging.getLogger(__name__)
 
 #: Keys closer together than this are one run: a number being keyed, not a menu choice.
 KEY_RUN_GAP_S = 1.2
-TIME_WARNING = "We have about one minute left on this call."
-TIME_UP = "I'm sorry, we've reached the time limit for this call. Thank you for calling. Goodbye!"
 
 
 class LiveCall:
     """One call as its channel sees it: audio and keys in, events out, say, close."""
 
     def __init__(
-        self, conversation: Conversation, toolbox: Toolbox, ivr: dict[str, str], max_call_s: float
+        self,
+        conversation: Conversation,
+        toolbox: Toolbox,
+        ivr: dict[str, str],
+        max_call_s: float,
+        lines: Catalogue,
     ) -> None:
+        self._lines = lines
         self._conversation = conversation
         self._session = conversation.session
         self._toolbox = toolbox
@@ -139,10 +148,6 @@ class LiveCall:
         """Say something the caller did not ask for (an announcement)."""
         await self._conversation.say(text)
 
-    def respond_to(self, text: str) -> None:
-        """A turn from text: what the channel knows the caller wants without speech."""
-        self._conversation.respond_to(text)
-
     async def close(self, status: CallStatus | None = None, error_code: str | None = None) -> None:
         """End the call. Without a status: completed if the caller said anything, else abandoned."""
         if status is None:
@@ -171,27 +176,42 @@ class LiveCall:
         if len(keys) > 1:
             _LOGGER.info("ignored %d keys pressed as a number", len(keys))
             return
-        if not keys or keys[0] not in self._ivr or self.done.is_set():
+        if not keys or self.done.is_set():
             return
-        result = await self._toolbox.execute(
-            "handle_ivr_menu", session_id=self.session_id, digit=keys[0]
-        )
-        if result.get("intent") == "transfer" and result.get("ok"):
-            await self.say(str(result["say"]))
-            await self.close(CallStatus.TRANSFERRED)
-        elif result.get("intent") == "reservations":
-            self.respond_to("I'd like to book a room")
-        elif result.get("intent"):
-            self.respond_to(str(result["intent"]).replace("_", " "))
-        elif result.get("say"):
-            await self.say(str(result["say"]))
+        digit = keys[0]
+        choice = self._ivr.get(digit)
+        commands = menu_commands(digit, choice)
+        self._session.record_tool(ToolRun(
+            "handle_ivr_menu", {"session_id": self.session_id, "digit": digit},
+            {"ok": commands is not None, "intent": choice}, commands is not None, 0.0, datetime.now(UTC),
+        ))  # fmt: skip
+        if commands is None:
+            options = self._lines.listing(
+                [self._lines.say("call.key_option", key=d, choice=t.replace("_", " "))
+                 for d, t in sorted(self._ivr.items())], "or",
+            )  # fmt: skip
+            await self.say(self._lines.say("call.key_not_an_option", key=digit, options=options[0].upper() + options[1:]))
+            return
+        self._conversation.keyed(digit, commands)
 
     async def _time_limit(self) -> None:
         await asyncio.sleep(max(0.0, self._max_call_s - 60))
-        await self.say(TIME_WARNING)
+        await self.say(self._lines.say("call.time_warning"))
         await asyncio.sleep(min(60.0, self._max_call_s))
-        await self.say(TIME_UP)
+        await self.say(self._lines.say("call.time_up"))
         await self.close(CallStatus.COMPLETED)
+
+
+def menu_commands(digit: str, choice: str | None) -> tuple[c.Command, ...] | None:
+    """What a key of the hotel's menu asks for: a department is a handoff, "reservations" a
+    booking, anything else a question about that part of the hotel. None: no such option."""
+    if choice is None:
+        return None
+    if choice in DEPARTMENTS:
+        return (c.Handoff(choice, f"menu option {digit}"),)
+    if choice == "reservations":
+        return (c.StartBooking(),)
+    return (c.AskFact(choice),)
 
 
 @dataclass
@@ -206,6 +226,7 @@ class Switchboard:
     vad: VadSettings
     dialogue: DialogueSettings
     voice: VoiceSettings
+    lines: Catalogue
     _live: set[LiveCall] = field(default_factory=set, repr=False)
 
     @property
@@ -219,7 +240,7 @@ class Switchboard:
 
     @property
     def hotel_name(self) -> str:
-        return self.toolbox.context.hotel.name
+        return self.toolbox.context.desk.hotel.name
 
     def admit(self, channel: str) -> Seat:
         """A place for a new call on ``channel`` (``CallRefused`` when its lines are full or
@@ -281,13 +302,14 @@ class Switchboard:
         holder: list[LiveCall] = []
         conversation = Conversation(
             self.engines, self.agent, self.sessions, session, sink, self.vad, self.dialogue,
-            on_event=lambda event: holder[0]._dispatch(event) if holder else None,
+            self.lines, on_event=lambda event: holder[0]._dispatch(event) if holder else None,
         )  # fmt: skip
         call = LiveCall(
             conversation,
             self.toolbox,
-            self.toolbox.context.hotel.ivr,
+            self.toolbox.context.desk.hotel.ivr,
             self.voice.max_call_duration_minutes * 60.0,
+            self.lines,
         )
         holder.append(call)
         self._live.add(call)

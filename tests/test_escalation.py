@@ -10,10 +10,11 @@ import pytest
 
 from appliance.app import Appliance, build_appliance
 from appliance.config import AnalyticsSettings, Config, UnderstandingSettings
-from appliance.dialogue.agent import OFFER_PERSON
 from appliance.engines import build_engines
+from appliance.sentences import english
 from appliance.store import calls
 
+OFFER_PERSON = english().say("call.offer_person")
 FRUSTRATED = [
     "What time is check out?",
     "That's not what I asked, this is not helpful.",

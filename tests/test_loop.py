@@ -58,6 +58,7 @@ def conversation_on(
         sink,
         config.vad,
         config.dialogue,
+        state.agent.lines,
         on_turn=results.append,
     )
 
@@ -249,7 +250,7 @@ async def test_the_reply_is_prepared_in_the_silence_and_dropped_when_the_caller_
     results: list[TurnResult] = []
     conversation = Conversation(
         engines, live_state.agent, live_state.sessions, session, sink, vad, config.dialogue,
-        on_turn=results.append,
+        live_state.agent.lines, on_turn=results.append,
     )  # fmt: skip
     await conversation.start(greet=False)
     silence = AudioFrame.silence(20, PHONE_HZ)
@@ -341,6 +342,7 @@ async def test_a_silent_caller_is_asked_then_the_call_ends_abandoned(
         sink,
         config.vad,
         dialogue,
+        live_state.agent.lines,
     )
     await conversation.start(greet=True)
     silence = AudioFrame.silence(20, PHONE_HZ)

@@ -217,7 +217,7 @@ async def test_two_calls_cannot_both_book_the_last_room(state: Appliance) -> Non
 async def test_call_actions_on_a_channel_that_cannot_do_them_offer_a_callback(
     state: Appliance,
 ) -> None:
-    state.toolbox.context.departments = DepartmentSettings(front_desk="+12075550199")
+    state.toolbox.context.desk.departments = DepartmentSettings(front_desk="+12075550199")
     session = await state.sessions.create_session(channel="webrtc")
     transfer = await transfer_to_human(session.id, "reception", "wants to talk to a person")
     assert transfer["ok"] is False and transfer["alternative"] == "schedule_callback"

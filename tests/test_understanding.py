@@ -28,7 +28,8 @@ from understanding_holdout import HOLDOUT
 
 from appliance.app import Appliance, build_appliance
 from appliance.config import Config, default_config
-from appliance.dialogue.agent import HotelAgent, llm_phraser, small_talk_gate, speakable_small_talk
+from appliance.dialogue.agent import HotelAgent
+from appliance.dialogue.smalltalk import llm_phraser, small_talk_gate, speakable_small_talk
 from appliance.engines import Engines, ModelHost
 from appliance.hotel.model import load_hotel
 from appliance.llm.openai import OpenAiChatModel

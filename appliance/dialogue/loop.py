@@ -48,7 +48,9 @@ from appliance.engines import Engines
 from appliance.errors import ApplianceError
 from appliance.logs import CALL_ID
 from appliance.privacy import mask_for_display, redact
+from appliance.sentences import Catalogue
 from appliance.sessions import CallStatus, Session, SessionManager
+from appliance.understanding.commands import Command
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,11 +67,6 @@ _NOT_SPEECH = re.compile(
     r"^\W*(you|thank you\.?|thanks for watching!?|bye\.?|\[.*\]|\(.*\)|okay\.?|uh+|um+|hmm+|mm+)?\W*$",
     re.IGNORECASE,
 )
-APOLOGY = "I'm sorry, I'm having a technical problem. Let me have the front desk call you back."
-STILL_THERE = "Are you still there?"
-SILENCE_GOODBYE = "I haven't heard anything for a while, so I'll end the call. Goodbye!"
-#: What the loop itself says, the same words on every call: rendered once at start-up.
-FIXED_PROMPTS = (APOLOGY, STILL_THERE, SILENCE_GOODBYE)
 
 
 _UNFINISHED = re.compile(
@@ -148,6 +145,14 @@ class Ready:
 
 
 @dataclass(frozen=True)
+class Keyed:
+    """A turn from a key of the menu, its commands known without words."""
+
+    digit: str
+    commands: tuple[Command, ...]
+
+
+@dataclass(frozen=True)
 class TurnResult:
     transcript: str
     reply: str
@@ -171,6 +176,7 @@ class Conversation:
         sink: AudioSink,
         vad: VadSettings,
         dialogue: DialogueSettings,
+        lines: Catalogue,
         on_turn: Callable[[TurnResult], None] | None = None,
         on_event: Callable[[CallEvent], None] | None = None,
     ) -> None:
@@ -180,13 +186,14 @@ class Conversation:
         self.session = session
         self.sink = sink
         self._dialogue = dialogue
+        self._lines = lines
         self._vad = vad
         self._endpointer = Endpointer(vad)
         self._to_vad = StreamResampler(VAD_RATE_HZ)
         self._to_sink = StreamResampler(sink.sample_rate_hz)
         self._on_turn = on_turn
         self._on_event = on_event
-        self._turns: asyncio.Queue[Endpoint | str] = asyncio.Queue()
+        self._turns: asyncio.Queue[Endpoint | Keyed] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._speculative: tuple[float, asyncio.Task[str]] | None = None
         #: The reply being prepared for the speculative transcript: (speech end, its words).
@@ -254,9 +261,9 @@ class Conversation:
             and not self._endpointer.speaking
         )
 
-    def respond_to(self, text: str) -> None:
-        """A turn from text instead of speech (a menu key the channel translated)."""
-        self._turns.put_nowait(text)
+    def keyed(self, digit: str, commands: tuple[Command, ...]) -> None:
+        """A turn from a key of the menu: its commands are known without any words."""
+        self._turns.put_nowait(Keyed(digit, commands))
 
     async def say(self, text: str) -> None:
         """Say something the caller did not ask for (an announcement, a time warning)."""
@@ -371,11 +378,11 @@ class Conversation:
             if self.done.is_set():
                 return
 
-    async def _turn(self, endpoint: Endpoint | str) -> None:
+    async def _turn(self, endpoint: Endpoint | Keyed) -> None:
         endpointed = time.perf_counter()
-        if isinstance(endpoint, str):
+        if isinstance(endpoint, Keyed):
             self._drop_prepared()
-            transcript = endpoint
+            transcript = f"[key {endpoint.digit}]"
         else:
             speculative, self._speculative = self._speculative, None
             if (
@@ -392,8 +399,8 @@ class Conversation:
         transcribed = time.perf_counter()
         # The turn covers the caller's audio up to its endpoint: the recording keeps that
         # audio only once these words have been checked for card numbers.
-        heard_until_ms = 0.0 if isinstance(endpoint, str) else endpoint.at_ms
-        if _NOT_SPEECH.match(transcript):
+        heard_until_ms = 0.0 if isinstance(endpoint, Keyed) else endpoint.at_ms
+        if not isinstance(endpoint, Keyed) and _NOT_SPEECH.match(transcript):
             _LOGGER.debug("not speech: %r", transcript)
             self.session.caller_audio_checked(heard_until_ms)
             return
@@ -401,12 +408,13 @@ class Conversation:
         self._emit(CallerSaid(mask_for_display(said.content), final=True))
         ready = (
             None
-            if isinstance(endpoint, str)
+            if isinstance(endpoint, Keyed)
             else await self._take_prepared(endpoint.speech_end_ms, transcript)
         )
         tools_before = len(self.session.tools)
         reply = await self.agent.respond(
-            self.session, transcript, ready.prepared if ready is not None else None
+            self.session, transcript, ready.prepared if ready is not None else None,
+            commands=endpoint.commands if isinstance(endpoint, Keyed) else None,
         )
         answered = time.perf_counter()
         for run in self.session.tools[tools_before:]:
@@ -416,7 +424,7 @@ class Conversation:
         rendered = {ready.first_chunk: ready.first_audio} if ready and ready.first_chunk else {}
         spoken = await self._speak(reply.text, first_audio, rendered)
         heard, interrupted = spoken.heard, spoken.interrupted
-        endpoint_ms = 0.0 if isinstance(endpoint, str) else endpoint.at_ms - endpoint.speech_end_ms
+        endpoint_ms = 0.0 if isinstance(endpoint, Keyed) else endpoint.at_ms - endpoint.speech_end_ms
         timings = None
         if first_audio:
             timings = TurnTimings(
@@ -620,15 +628,15 @@ class Conversation:
             self._background(self._goodbye_after_silence())
         elif quiet_s >= self._dialogue.silence_prompt_s and not self._prompted_silence:
             self._prompted_silence = True
-            self._background(self._say_unprompted(STILL_THERE))
+            self._background(self._say_unprompted(self._lines.say("call.still_there")))
 
     async def _goodbye_after_silence(self) -> None:
-        await self._say_unprompted(SILENCE_GOODBYE)
+        await self._say_unprompted(self._lines.say("call.silence_goodbye"))
         await self._finish(CallStatus.ABANDONED)
 
     async def _fail(self, code: str) -> None:
         with contextlib.suppress(Exception):
-            await self._say_unprompted(APOLOGY)
+            await self._say_unprompted(self._lines.say("call.technical_problem"))
         await self._finish(CallStatus.FAILED, code)
 
     async def _finish(self, status: CallStatus, error_code: str | None = None) -> None:

@@ -7,10 +7,11 @@ Keys: check_in, early_check_in, check_out, late_check_out, each [hours] table, e
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from appliance.hotel.model import Hotel
-from appliance.tools.speech import format_for_voice, say_list, say_price, say_time
+from appliance.sentences import Catalogue, english
 
 
 @dataclass(frozen=True)
@@ -21,56 +22,83 @@ class Topic:
     seeds: tuple[str, ...] = ()
 
 
-def _room_answer(hotel: Hotel, room_id: str) -> str | None:
+_TOPIC_SYNONYMS = {
+    "check_in": ("check in", "checkin", "arrival", "arrive"),
+    "check_out": ("check out", "checkout", "departure", "leave", "kek out"),
+    "breakfast": ("breakfast", "morning meal"),
+    "restaurant": ("restaurant", "dinner", "lunch", "dining", "eat", "food"),
+    "parking": ("parking", "park", "car", "garage", "charger", "valet"),
+    "wifi": ("wifi", "wi fi", "wi-fi", "internet", "wireless", "password", "network", "online"),
+    "pool": ("pool", "swim", "swimming"),
+    "gym": ("gym", "fitness", "workout", "exercise"),
+    "spa": ("spa", "massage", "sauna", "treatment", "treatments", "facial", "beauty", "manicure"),
+    "pets": ("pet", "pets", "dog", "dogs", "cat", "cats", "animal", "puppy", "kitten"),
+    "cancellation": ("cancellation", "cancel policy", "cancellation policy", "refund"),
+    "smoking": ("smoking", "smoke", "cigarette"),
+    "accessibility": ("accessible", "accessibility", "wheelchair", "disabled"),
+    "address": ("address", "where are you", "located", "location", "directions", "zip code",
+                "postcode", "post code", "sat nav", "gps", "whereabouts"),
+    "phone": ("phone number", "your number", "telephone"),
+    "rooms": ("rooms", "room types", "what rooms", "prices", "rates"),
+}  # fmt: skip
+
+
+def topic_key(topic: str) -> str | None:
+    text = " " + re.sub(r"[^a-z0-9 ]+", " ", topic.lower().replace("-", " ")) + " "
+    for key, words in _TOPIC_SYNONYMS.items():
+        if any(f" {w} " in text for w in words) or f" {key.replace('_', ' ')} " in text:
+            return key
+    return None
+
+
+def _room_answer(hotel: Hotel, room_id: str, lines: Catalogue) -> str | None:
     room = next((r for r in hotel.room_types if r.id == room_id), None)
     if room is None:
         return None
-    sleeps = f"sleeps up to {room.capacity} guest{'s' if room.capacity != 1 else ''}"
-    details = f" with {room.description}," if room.description else ""
-    return (
-        f"The {room.name} has{details} {sleeps}, and costs "
-        f"{say_price(room.nightly_rate, hotel.currency)} a night."
-    ).replace("has with", "has").replace(" has,", ",")
+    price, guests = lines.price(room.nightly_rate, hotel.currency), lines.count(room.capacity, "guest")
+    if room.description:
+        return lines.say(
+            "facts.room", room=room.name, description=room.description, guests=guests, price=price
+        )
+    return lines.say("facts.room_plain", room=room.name, guests=guests, price=price)
 
 
-def topics(hotel: Hotel) -> dict[str, Topic]:
-    """Every fact of the hotel file, by key."""
+def topics(hotel: Hotel, lines: Catalogue | None = None) -> dict[str, Topic]:
+    """Every fact of the hotel file, by key, answered in ``lines``' language."""
+    lines = lines or english()
     found: dict[str, Topic] = {}
 
     def add(key: str, answer: str, *seeds: str) -> None:
         if answer.strip():
             found[key] = Topic(key, answer.strip(), tuple(s for s in seeds if s))
 
-    add("check_in", f"Check-in is from {say_time(hotel.check_in_time)}. {hotel.early_check_in}")
-    add(
-        "early_check_in",
-        f"{hotel.early_check_in or 'Early check-in depends on the room being ready.'} "
-        f"Regular check-in is from {say_time(hotel.check_in_time)}.",
-        hotel.early_check_in,
-    )
-    add("check_out", f"Check-out is at {say_time(hotel.check_out_time)}. {hotel.late_check_out}")
-    add(
-        "late_check_out",
-        f"{hotel.late_check_out or 'Late check-out depends on availability.'} "
-        f"Regular check-out is at {say_time(hotel.check_out_time)}.",
-        hotel.late_check_out,
-    )
+    check_in, check_out = lines.time(hotel.check_in_time), lines.time(hotel.check_out_time)
+    add("check_in", lines.say("facts.check_in", time=check_in, note=hotel.early_check_in))
+    early = hotel.early_check_in or lines.say("facts.early_check_in_note")
+    add("early_check_in", lines.say("facts.early_check_in", note=early, time=check_in), hotel.early_check_in)
+    add("check_out", lines.say("facts.check_out", time=check_out, note=hotel.late_check_out))
+    late = hotel.late_check_out or lines.say("facts.late_check_out_note")
+    add("late_check_out", lines.say("facts.late_check_out", note=late, time=check_out), hotel.late_check_out)
     for key, h in hotel.hours.items():
         name = key.replace("_", " ")
         add(
             key,
-            f"{name.capitalize()} is served from {say_time(h.opens)} to {say_time(h.closes)} in {h.where}. {h.note}",
+            lines.say("facts.hours", name=name.capitalize(), opens=lines.time(h.opens),
+                      closes=lines.time(h.closes), where=h.where, note=h.note),
             f"{name} hours", f"when is {name}", f"where is {name}", h.note,
         )  # fmt: skip
     for key, text in hotel.amenities.items():
         name = key.replace("_", " ")
         add(key, text, f"is there {name}", f"tell me about {name}", text)
-    add("address", f"We are at {hotel.address}.")
-    add("phone", f"Our phone number is {format_for_voice(hotel.phone, 'phone')}.")
-    rooms = [f"the {r.name} at {say_price(r.nightly_rate, hotel.currency)}" for r in hotel.room_types]
-    add("rooms", f"We have {say_list(rooms)} a night.")
+    add("address", lines.say("facts.address", address=hotel.address))
+    add("phone", lines.say("facts.phone", phone=lines.phone(hotel.phone)))
+    rooms = [
+        lines.say("facts.room_at", room=r.name, price=lines.price(r.nightly_rate, hotel.currency))
+        for r in hotel.room_types
+    ]
+    add("rooms", lines.say("facts.rooms", rooms=lines.listing(rooms)))
     for room in hotel.room_types:
-        answer = _room_answer(hotel, room.id)
+        answer = _room_answer(hotel, room.id, lines)
         if answer:
             add(f"room:{room.id}", answer, f"the {room.name}, {room.description}")
     for entry in hotel.faq:
@@ -78,7 +106,7 @@ def topics(hotel: Hotel) -> dict[str, Topic]:
     return found
 
 
-def fact(hotel: Hotel, key: str) -> str | None:
+def fact(hotel: Hotel, key: str, lines: Catalogue | None = None) -> str | None:
     """The spoken answer for ``key``; None if the hotel file does not have it."""
-    topic = topics(hotel).get(key)
+    topic = topics(hotel, lines).get(key)
     return topic.answer if topic else None

@@ -7,11 +7,13 @@ import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from appliance.errors import ConfigError
 
-DEPARTMENTS = ("front_desk", "housekeeping", "management", "maintenance")
+#: Where a handoff goes; the hotel file's [departments] and the config's numbers use these.
+DepartmentId = Literal["front_desk", "housekeeping", "management", "maintenance"]
+DEPARTMENTS: tuple[DepartmentId, ...] = ("front_desk", "housekeeping", "management", "maintenance")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 

@@ -7,22 +7,15 @@ transaction, so two calls can never both take the last room.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-import duckdb
-
 from appliance.errors import ToolError
 from appliance.hotel.model import Hotel, RoomType
-from appliance.store.database import Store
-
-Connection = duckdb.DuckDBPyConnection
-
-_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: they sound and look alike
-CODE_LENGTH = 6
+from appliance.store import reservations as rows
+from appliance.store.database import Connection, Store
 
 
 @dataclass(frozen=True)
@@ -92,28 +85,6 @@ class PropertySystem(Protocol):
     async def all(self, include_cancelled: bool = True) -> list[Reservation]: ...
 
 
-def booked_on_busiest_night(db: Connection, room_type: str, check_in: date, check_out: date) -> int:
-    row = db.execute(
-        """
-        SELECT coalesce(max(booked), 0) FROM (
-            SELECT night, count(r.code) AS booked
-            FROM (SELECT unnest(generate_series(?::DATE, ?::DATE - INTERVAL 1 DAY, INTERVAL 1 DAY))::DATE AS night) n
-            LEFT JOIN reservations r
-              ON r.room_type = ? AND r.status = 'confirmed' AND r.check_in <= n.night AND n.night < r.check_out
-            GROUP BY night
-        )
-        """,
-        [check_in, check_out, room_type],
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
-_COLUMNS = (
-    "code, room_type, check_in, check_out, guests, guest_name, phone, nightly_rate, total, status,"
-    " session_id, created_at"
-)
-
-
 class LocalReservations:
     """Reservations in the appliance's own DuckDB file."""
 
@@ -130,7 +101,7 @@ class LocalReservations:
             )
         return room
 
-    def _row(self, row: tuple[Any, ...]) -> Reservation:
+    def _reservation(self, row: tuple[Any, ...]) -> Reservation:
         room = self._hotel.room_type(row[1])
         return Reservation(
             code=row[0], room_type=row[1], room_name=room.name if room else row[1], check_in=row[2],
@@ -146,14 +117,10 @@ class LocalReservations:
 
         def count(db: Connection) -> list[Availability]:
             return [
-                Availability(
-                    r,
-                    check_in,
-                    check_out,
-                    max(0, r.count - booked_on_busiest_night(db, r.id, check_in, check_out)),
-                )
+                Availability(r, check_in, check_out,
+                             max(0, r.count - rows.booked_on_busiest_night(db, r.id, check_in, check_out)))
                 for r in rooms
-            ]
+            ]  # fmt: skip
 
         return await self._store.read(count)
 
@@ -166,90 +133,32 @@ class LocalReservations:
             raise ToolError(
                 "too-many-guests", f"a {room.name} sleeps {room.capacity}, not {guests}"
             )
-        nights = (check_out - check_in).days
-        total = room.nightly_rate * nights
-
-        def book_in_transaction(db: Connection) -> Reservation:
-            db.execute("BEGIN TRANSACTION")
-            try:
-                if booked_on_busiest_night(db, room.id, check_in, check_out) >= room.count:
-                    raise NoRoomAvailable(
-                        "no-availability", f"no {room.name} is free from {check_in} to {check_out}"
-                    )
-                code = _new_code(db)
-                created = datetime.now(UTC)
-                db.execute(
-                    f"INSERT INTO reservations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'confirmed', ?, ?)",
-                    [
-                        code,
-                        room.id,
-                        check_in,
-                        check_out,
-                        guests,
-                        guest_name,
-                        phone,
-                        room.nightly_rate,
-                        total,
-                        session_id,
-                        created,
-                    ],
-                )
-                db.execute("COMMIT")
-            except Exception:
-                db.execute("ROLLBACK")
-                raise
-            return Reservation(
-                code, room.id, room.name, check_in, check_out, guests, guest_name, phone,
-                room.nightly_rate, total, "confirmed", session_id, created,
+        try:
+            row = await self._store.write(
+                rows.book, room.id, room.count, check_in, check_out, guests, guest_name, phone,
+                room.nightly_rate, session_id,
             )  # fmt: skip
-
-        return await self._store.write(book_in_transaction)
+        except rows.RoomTaken:
+            raise NoRoomAvailable(
+                "no-availability", f"no {room.name} is free from {check_in} to {check_out}"
+            ) from None
+        return self._reservation(row)
 
     async def find(self, code: str) -> Reservation | None:
-        rows = await self._store.read(
-            lambda db: db.execute(
-                f"SELECT {_COLUMNS} FROM reservations WHERE code = ?", [normalize_code(code)]
-            ).fetchall()
-        )
-        return self._row(rows[0]) if rows else None
+        row = await self._store.read(rows.find, normalize_code(code))
+        return self._reservation(row) if row else None
 
     async def find_by_phone(self, phone: str) -> list[Reservation]:
-        rows = await self._store.read(
-            lambda db: db.execute(
-                f"SELECT {_COLUMNS} FROM reservations WHERE phone = ? ORDER BY check_in DESC",
-                [phone],
-            ).fetchall()
-        )
-        return [self._row(r) for r in rows]
+        return [self._reservation(r) for r in await self._store.read(rows.find_by_phone, phone)]
 
     async def cancel(self, code: str) -> Reservation | None:
-        def cancel_row(db: Connection) -> list[tuple[Any, ...]]:
-            return db.execute(
-                f"UPDATE reservations SET status = 'cancelled', cancelled_at = now() WHERE code = ?"
-                f" AND status = 'confirmed' RETURNING {_COLUMNS}",
-                [normalize_code(code)],
-            ).fetchall()
-
-        rows = await self._store.write(cancel_row)
-        return self._row(rows[0]) if rows else None
+        row = await self._store.write(rows.cancel, normalize_code(code))
+        return self._reservation(row) if row else None
 
     async def all(self, include_cancelled: bool = True) -> list[Reservation]:
-        where = "" if include_cancelled else "WHERE status = 'confirmed'"
-        rows = await self._store.read(
-            lambda db: db.execute(
-                f"SELECT {_COLUMNS} FROM reservations {where} ORDER BY check_in"
-            ).fetchall()
-        )
-        return [self._row(r) for r in rows]
+        return [self._reservation(r) for r in await self._store.read(rows.every, include_cancelled)]
 
 
 def normalize_code(code: str) -> str:
     """Codes as callers say them: 'k 7 m-2 q x' -> 'K7M2QX'."""
     return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
-def _new_code(db: Connection) -> str:
-    while True:
-        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if not db.execute("SELECT 1 FROM reservations WHERE code = ?", [code]).fetchone():
-            return code

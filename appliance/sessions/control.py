@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
+
+from appliance.sentences import Catalogue, english
 
 
 class CallControl(Protocol):
@@ -28,23 +30,19 @@ class NoCallControl:
     """A channel with no way to act on the call beyond talking (a browser, the kiosk, text)."""
 
     channel: str
+    lines: Catalogue = field(default_factory=english)
+
+    def _cannot(self, key: str) -> str:
+        return self.lines.say(key, call=self.lines.call_name(self.channel))
 
     async def transfer(self, number: str, department: str, reason: str) -> str | None:
-        return f"I can't transfer a {_channel_words(self.channel)} to another line"
+        return self._cannot("handoff.cannot_transfer")
 
     async def play_hold_music(self) -> str | None:
-        return f"I can't play hold music on a {_channel_words(self.channel)}"
+        return self._cannot("handoff.cannot_hold")
 
     async def announce(self, message: str) -> str | None:
-        return f"I can't make announcements on a {_channel_words(self.channel)}"
+        return self._cannot("handoff.cannot_announce")
 
     async def hang_up(self) -> None:
         return None
-
-
-def _channel_words(channel: str) -> str:
-    return {
-        "webrtc": "browser call",
-        "kiosk": "lobby kiosk conversation",
-        "phone": "phone call",
-    }.get(channel, f"{channel} call")

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from typing import Any
 
 from appliance.errors import ToolError
-from appliance.hotel import facts as hotel_facts  # module import: facts uses tools.speech
 from appliance.hotel.dates import parse_date
-from appliance.hotel.reservations import NoRoomAvailable
+from appliance.hotel.effects import Book, BookingRefused, CancelBooking
+from appliance.hotel.model import RoomType
+from appliance.hotel.phones import normalize_phone
 from appliance.tools.context import ToolContext
-from appliance.tools.speech import (
-    format_for_voice,
-    say_code,
-    say_date,
-    say_list,
-    say_price,
-)
-from appliance.tools.voice import normalize_phone
+from appliance.tools.speech import format_for_voice
 
 Result = dict[str, Any]
 MAX_NIGHTS = 30
@@ -27,7 +20,7 @@ MAX_NIGHTS = 30
 def _stay(
     ctx: ToolContext, check_in: str, check_out: str | None, nights: int | None
 ) -> tuple[date, date]:
-    today = ctx.today()
+    today = ctx.desk.today()
     arrival = parse_date(check_in, today)
     if arrival is None:
         raise ToolError("bad-argument", f"check_in {check_in!r} is not a date")
@@ -63,31 +56,36 @@ async def check_availability(
     guests: int = 1,
     room_type: str | None = None,
 ) -> Result:
+    lines = ctx.lines
     arrival, departure = _stay(ctx, check_in, check_out, nights)
     if guests < 1:
         raise ToolError("bad-argument", f"guests must be at least 1, got {guests}")
-    options = await ctx.reservations.availability(arrival, departure, guests, room_type)
+    if room_type:
+        _room(ctx, room_type)
+    options = await ctx.desk.for_call(None).availability(
+        arrival, (departure - arrival).days, guests, room_type
+    )
     total = sum(o.available for o in options)
     rooms = [
         {"room_type": o.room_type.id, "room_name": o.room_type.name, "available": o.available,
          "nightly_rate": str(o.room_type.nightly_rate)}
         for o in options
     ]  # fmt: skip
-    data = {"available": total, "check_in": arrival, "check_out": departure}
+    data: dict[str, Any] = {"available": total, "check_in": arrival, "check_out": departure}
     if room_type and options:
         data["room_name"] = options[0].room_type.name
-    say = format_for_voice(data, "availability")
+    say = format_for_voice(data, "availability", lines)
     free = [o for o in options if o.available > 0]
+    currency = ctx.desk.hotel.currency
     if free and not room_type:
-        prices = [
-            f"a {o.room_type.name} at {say_price(o.room_type.nightly_rate, ctx.hotel.currency)}"
-            for o in free
-        ]
-        say += f" We have {say_list(prices, 'or')} a night."
+        prices = [lines.say("booking.room_at", room=o.room_type.name,
+                            price=lines.price(o.room_type.nightly_rate, currency)) for o in free]  # fmt: skip
+        say = lines.join(say, lines.say("booking.rooms_at", rooms=lines.listing(prices, "or")))
     elif free:
-        say += f" It is {say_price(free[0].room_type.nightly_rate, ctx.hotel.currency)} a night."
+        price = lines.price(free[0].room_type.nightly_rate, currency)
+        say = lines.join(say, lines.say("booking.it_costs", price=price))
     if not options:
-        say = f"I'm sorry, none of our rooms sleeps {guests} guests. We could book more than one room."
+        say = lines.say("booking.none_sleeps", guests=guests)
     return {"ok": True, "check_in": arrival.isoformat(), "check_out": departure.isoformat(),
             "nights": (departure - arrival).days, "available": total, "rooms": rooms, "say": say}  # fmt: skip
 
@@ -109,119 +107,91 @@ async def create_reservation(
         raise ToolError("bad-argument", "guest_name is empty")
     session = ctx.sessions.find(session_id) if session_id else None
     number = normalize_phone(phone) if phone else (session.caller_id if session else None)
-    try:
-        reservation = await ctx.reservations.book(
-            room_type, arrival, departure, guests, name, number, session_id
-        )
-    except NoRoomAvailable:
-        room = ctx.hotel.room_type(room_type)
+    room = _room(ctx, room_type)
+    outcome = await ctx.desk.for_call(session, record=_not_again).perform(
+        Book(arrival, (departure - arrival).days, guests, room.id, name, number)
+    )
+    lines = ctx.lines
+    if isinstance(outcome, BookingRefused):
+        if outcome.reason == "too-many-guests":
+            return {"ok": False, "error": "too-many-guests",
+                    "say": lines.say("booking.room_sleeps", room=room.name, capacity=room.capacity, guests=guests)}  # fmt: skip
+        if outcome.reason == "date-in-past":
+            raise ToolError("date-in-past", f"check_in {arrival.isoformat()} has already passed")
         return {"ok": False, "error": "no-availability",
-                "say": f"I'm sorry, the last {room.name if room else room_type} for those dates has just been taken."}  # fmt: skip
-    if session is not None:
-        session.set_reservation(reservation.code)
-    result: Result = {"ok": True, "reservation": reservation.to_dict(), "code": reservation.code}
+                "say": lines.say("booking.room_just_taken", room=room.name)}  # fmt: skip
+    result: Result = {"ok": True, "reservation": outcome.to_dict(), "code": outcome.code}
     result["say"] = format_for_voice(
-        {
-            **reservation.to_dict(),
-            "room_name": reservation.room_name,
-            "currency": ctx.hotel.currency,
-        },
+        {**outcome.to_dict(), "room_name": outcome.room_name, "currency": ctx.desk.hotel.currency},
         "reservation",
+        lines,
     )
     return result
+
+
+def _room(ctx: ToolContext, room_type: str) -> RoomType:
+    room = ctx.desk.hotel.room_type(room_type)
+    if room is None:
+        names = ", ".join(r.name for r in ctx.desk.hotel.room_types)
+        raise ToolError(
+            "unknown-room-type", f"there is no room type {room_type!r}; the hotel has {names}"
+        )
+    return room
+
+
+def _not_again(run: Any) -> None:
+    """The registry records an API client's tool run itself: the desk need not."""
 
 
 async def find_reservation(
     ctx: ToolContext, code: str | None = None, caller: str | None = None
 ) -> Result:
+    desk, lines = ctx.desk.for_call(None), ctx.lines
     if code:
-        found = await ctx.reservations.find(code)
+        found = await desk.find(code)
         matches = [found] if found else []
     elif caller:
-        matches = await ctx.reservations.find_by_phone(normalize_phone(caller))
+        matches = await desk.reservations_of(caller)
     else:
         raise ToolError("bad-argument", "give a confirmation code or the caller's phone number")
     if not matches:
-        what = f"the code {say_code(code)}" if code else "your phone number"
-        return {
-            "ok": False,
-            "error": "not-found",
-            "say": f"I couldn't find a reservation under {what}.",
-        }
+        say = (
+            lines.say("reservation.not_found_code", code=lines.code(code))
+            if code
+            else lines.say("reservation.not_found_number")
+        )
+        return {"ok": False, "error": "not-found", "say": say}
     first = matches[0]
-    state = "is confirmed" if first.status == "confirmed" else "was cancelled"
-    say = (
-        f"I found reservation {say_code(first.code)} for {first.guest_name}: a {first.room_name} from "
-        f"{say_date(first.check_in)} to {say_date(first.check_out)}. It {state}."
-    )
+    key = "reservation.found" if first.status == "confirmed" else "reservation.found_cancelled"
+    say = lines.say(key, code=lines.code(first.code), name=first.guest_name, room=first.room_name,
+                    check_in=lines.date(first.check_in), check_out=lines.date(first.check_out))  # fmt: skip
     return {"ok": True, "reservations": [m.to_dict() for m in matches], "say": say}
 
 
 async def cancel_reservation(ctx: ToolContext, code: str) -> Result:
-    cancelled = await ctx.reservations.cancel(code)
+    lines = ctx.lines
+    cancelled = await ctx.desk.for_call(None).perform(CancelBooking(code))
     if cancelled is None:
-        existing = await ctx.reservations.find(code)
+        existing = await ctx.desk.reservations.find(code)
         if existing is not None:
             return {"ok": False, "error": "already-cancelled",
-                    "say": f"Reservation {say_code(existing.code)} was already cancelled."}  # fmt: skip
-        return {
-            "ok": False,
-            "error": "not-found",
-            "say": f"I couldn't find a reservation under the code {say_code(code)}.",
-        }
+                    "say": lines.say("reservation.was_already_cancelled", code=lines.code(existing.code))}  # fmt: skip
+        return {"ok": False, "error": "not-found",
+                "say": lines.say("reservation.not_found_code", code=lines.code(code))}  # fmt: skip
     return {
         "ok": True, "reservation": cancelled.to_dict(),
-        "say": f"Your reservation {say_code(cancelled.code)} from {say_date(cancelled.check_in)} is cancelled. "
-        f"{ctx.hotel.amenities.get('cancellation', '')}".strip(),
+        "say": lines.say("reservation.cancelled", code=lines.code(cancelled.code),
+                         check_in=lines.date(cancelled.check_in),
+                         policy=ctx.desk.hotel.amenities.get("cancellation", "")),
     }  # fmt: skip
-
-
-_TOPIC_SYNONYMS = {
-    "check_in": ("check in", "checkin", "arrival", "arrive"),
-    "check_out": ("check out", "checkout", "departure", "leave", "kek out"),
-    "breakfast": ("breakfast", "morning meal"),
-    "restaurant": ("restaurant", "dinner", "lunch", "dining", "eat", "food"),
-    "parking": ("parking", "park", "car", "garage", "charger", "valet"),
-    "wifi": ("wifi", "wi fi", "wi-fi", "internet", "wireless", "password", "network", "online"),
-    "pool": ("pool", "swim", "swimming"),
-    "gym": ("gym", "fitness", "workout", "exercise"),
-    "spa": ("spa", "massage", "sauna", "treatment", "treatments", "facial", "beauty", "manicure"),
-    "pets": ("pet", "pets", "dog", "dogs", "cat", "cats", "animal", "puppy", "kitten"),
-    "cancellation": ("cancellation", "cancel policy", "cancellation policy", "refund"),
-    "smoking": ("smoking", "smoke", "cigarette"),
-    "accessibility": ("accessible", "accessibility", "wheelchair", "disabled"),
-    "address": ("address", "where are you", "located", "location", "directions", "zip code",
-                "postcode", "post code", "sat nav", "gps", "whereabouts"),
-    "phone": ("phone number", "your number", "telephone"),
-    "rooms": ("rooms", "room types", "what rooms", "prices", "rates"),
-}  # fmt: skip
-
-
-def topic_key(topic: str) -> str | None:
-    text = " " + re.sub(r"[^a-z0-9 ]+", " ", topic.lower().replace("-", " ")) + " "
-    for key, words in _TOPIC_SYNONYMS.items():
-        if any(f" {w} " in text for w in words) or f" {key.replace('_', ' ')} " in text:
-            return key
-    return None
-
-
-def hotel_fact(ctx: ToolContext, key: str) -> str | None:
-    """One fact of the hotel as a spoken sentence; None if the hotel file does not have it."""
-    return hotel_facts.fact(ctx.hotel, key)
 
 
 async def get_hotel_info(ctx: ToolContext, topic: str) -> Result:
     """A fact by its key (check_out, faq:shuttle, room:deluxe_king) or by words about it."""
-    known = hotel_facts.topics(ctx.hotel)
-    key = topic if topic in known else topic_key(topic)
-    answer = hotel_fact(ctx, key) if key else None
+    answer = ctx.desk.fact(topic)
     if answer:
-        return {"ok": True, "topic": key, "say": answer}
-    words = set(re.findall(r"[a-z]+", topic.lower()))
-    for entry in ctx.hotel.faq:
-        if any((k in topic.lower()) if " " in k else (k in words) for k in entry.keywords):
-            return {"ok": True, "topic": "faq", "question": entry.question, "say": entry.answer}
+        return {"ok": True, "topic": topic, "say": answer}
     return {
         "ok": False, "error": "unknown-topic", "alternative": "transfer_to_human",
-        "say": "I'm sorry, I don't have that information. I can put you through to the front desk, or they can call you back.",
+        "say": ctx.lines.say("call.no_information"),
     }  # fmt: skip

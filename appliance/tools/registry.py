@@ -25,9 +25,6 @@ from appliance.tools.speech import FORMATTERS, format_for_voice
 _LOGGER = logging.getLogger(__name__)
 
 Result = dict[str, Any]
-SORRY = (
-    "I'm sorry, something went wrong on my side. Let me get someone from the front desk to help."
-)
 
 
 @dataclass(frozen=True)
@@ -36,7 +33,7 @@ class ToolSpec:
     description: str
     parameters: dict[str, Any]
     run: Callable[..., Awaitable[Result]]
-    #: Looks something up and changes nothing: safe to run for a reply that may be dropped.
+    #: Looks something up and changes nothing.
     reads_only: bool = False
 
     def schema(self) -> dict[str, Any]:
@@ -68,7 +65,7 @@ _DATE = {"type": "string", "description": "a date: 2027-01-15, January 15th, tom
 
 
 async def _format(ctx: ToolContext, data: Any, kind: str) -> Result:
-    return {"ok": True, "say": format_for_voice(data, kind)}
+    return {"ok": True, "say": format_for_voice(data, kind, ctx.lines)}
 
 
 SPECS: dict[str, ToolSpec] = {
@@ -193,14 +190,6 @@ class Toolbox:
         self.record(lookup)
         return lookup.result
 
-    async def look_up(self, name: str, /, **args: Any) -> Lookup:
-        """Run a tool that only reads, and record nothing yet: a reply prepared before the
-        caller has finished records its lookups only if it is used (``record``)."""
-        spec = SPECS.get(name)
-        if spec is None or not spec.reads_only:
-            raise ToolError("not-read-only", f"{name!r} is not a tool that only reads")
-        return await self._run(name, args)
-
     async def _run(self, name: str, args: dict[str, Any]) -> Lookup:
         started = time.perf_counter()
         spec = SPECS.get(name)
@@ -211,16 +200,25 @@ class Toolbox:
                 )
             result = await spec.run(self.context, **check_arguments(spec, args))
         except (ToolError, SessionError) as err:
-            result = {"ok": False, "error": err.code, "message": err.message, "say": _say_for(err)}
+            result = {"ok": False, "error": err.code, "message": err.message, "say": self._say_for(err)}
         except Exception as err:  # a tool bug must not end the call: log it whole, apologise
             _LOGGER.exception("tool %s failed", name)
             result = {
                 "ok": False,
                 "error": "tool-failed",
                 "message": f"{type(err).__name__}: {err}",
-                "say": SORRY,
+                "say": self.context.lines.say("call.something_went_wrong"),
             }
         return Lookup(name, args, result, (time.perf_counter() - started) * 1000)
+
+    def _say_for(self, err: ToolError | SessionError) -> str:
+        lines = self.context.lines
+        if err.code == "date-in-past":
+            return lines.say("booking.date_passed_which")
+        if err.code in ("unknown-room-type", "too-many-guests"):
+            names = [r.name for r in self.context.desk.hotel.room_types]
+            return lines.say("booking.unknown_room", rooms=lines.listing(names, "or"))
+        return lines.say("call.say_again")
 
     def record(self, lookup: Lookup) -> None:
         """Keep one run with its call, its arguments redacted."""
@@ -248,15 +246,7 @@ class Toolbox:
         if session is not None and session.active:
             session.record_tool(run)
         else:
-            self.context.store.submit(
+            self.context.desk.store.submit(
                 calls.insert_tool_run, session_id if isinstance(session_id, str) else None,
                 name, args, result, ok, duration_ms, run.timestamp, what=f"tool run {name}",
             )  # fmt: skip
-
-
-def _say_for(err: ToolError | SessionError) -> str:
-    if err.code == "date-in-past":
-        return "That date has already passed. Which date did you mean?"
-    if err.code in ("unknown-room-type", "too-many-guests"):
-        return f"I'm sorry, {err.message}."
-    return "I'm sorry, I didn't catch that correctly. Could you say it again?"

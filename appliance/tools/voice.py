@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from appliance.errors import ToolError
+from appliance.hotel.effects import ScheduleCallback, SendText, Transfer
+from appliance.hotel.model import DEPARTMENTS, DepartmentId
+from appliance.hotel.phones import normalize_phone
 from appliance.privacy import redact
+from appliance.store import desk as records
 from appliance.tools.context import ToolContext
-from appliance.tools.speech import say_list, say_phone
+
+__all__ = ["DEPARTMENT_ALIASES", "department_id", "normalize_phone"]
 
 Result = dict[str, Any]
 
@@ -20,37 +24,16 @@ DEPARTMENT_ALIASES = {
     "management": ("management", "manager", "duty manager", "supervisor"),
     "maintenance": ("maintenance", "engineering", "repair", "repairs", "technician"),
 }  # fmt: skip
-_PHONE = re.compile(r"^\+?[1-9]\d{7,14}$")
 
 
-def department_id(name: str) -> str:
+def department_id(name: str) -> DepartmentId:
     key = name.strip().lower().replace("_", " ").replace("-", " ")
-    for dept, aliases in DEPARTMENT_ALIASES.items():
-        if key == dept.replace("_", " ") or key in aliases:
+    for dept in DEPARTMENTS:
+        if key == dept.replace("_", " ") or key in DEPARTMENT_ALIASES[dept]:
             return dept
     raise ToolError(
         "bad-argument", f"unknown department {name!r}; use one of {', '.join(DEPARTMENT_ALIASES)}"
     )
-
-
-def normalize_phone(phone: str) -> str:
-    compact = re.sub(r"[\s\-().]", "", phone)
-    if not _PHONE.match(compact):
-        raise ToolError(
-            "bad-argument", f"{phone!r} is not a phone number (E.164, like +15551234567)"
-        )
-    return (
-        compact
-        if compact.startswith("+")
-        else f"+{compact}"
-        if len(compact) > 10
-        else f"+1{compact}"
-    )
-
-
-def _department_words(ctx: ToolContext, dept: str) -> str:
-    info = ctx.hotel.departments.get(dept)
-    return info.description if info else dept.replace("_", " ")
 
 
 async def transfer_to_human(
@@ -58,33 +41,32 @@ async def transfer_to_human(
 ) -> Result:
     dept = department_id(department)
     session = ctx.sessions.get(session_id)
-    who = _department_words(ctx, dept)
-    number = getattr(ctx.departments, dept)
-    if not number:
-        return {
-            "ok": False, "department": dept, "alternative": "schedule_callback",
-            "say": f"I'm sorry, I can't put you through to {who} right now. Would you like {who} to call you back?",
-        }  # fmt: skip
-    problem = await session.control.transfer(number, dept, redact(reason))
-    if problem:
-        return {
-            "ok": False, "department": dept, "alternative": "schedule_callback",
-            "say": f"I'm sorry, {problem}. I can have {who} call you back instead. Would you like that?",
-        }  # fmt: skip
-    return {"ok": True, "department": dept, "say": f"I'm connecting you to {who} now. Please hold."}
+    lines, who = ctx.lines, ctx.desk.department_words(dept)
+    outcome = await ctx.desk.for_call(session, record=_not_again).perform(Transfer(dept, redact(reason)))
+    if outcome.ok:
+        return {"ok": True, "department": dept, "say": lines.say("handoff.connecting", who=who)}
+    if outcome.problem is None:
+        say = lines.say("handoff.no_line", who=who)
+    else:
+        say = lines.say("handoff.cannot", problem=outcome.problem, who=who)
+    return {"ok": False, "department": dept, "alternative": "schedule_callback", "say": say}
+
+
+def _not_again(run: Any) -> None:
+    """The registry records an API client's tool run itself: the desk need not."""
 
 
 async def play_hold_music(ctx: ToolContext, session_id: str) -> Result:
     problem = await ctx.sessions.get(session_id).control.play_hold_music()
     if problem:
-        return {"ok": False, "say": f"I'm sorry, {problem}, but I'm still here with you."}
-    return {"ok": True, "say": "Please hold for a moment."}
+        return {"ok": False, "say": ctx.lines.say("handoff.hold_failed", problem=problem)}
+    return {"ok": True, "say": ctx.lines.say("handoff.hold")}
 
 
 async def announce_to_session(ctx: ToolContext, session_id: str, message: str) -> Result:
     problem = await ctx.sessions.get(session_id).control.announce(message)
     if problem:
-        return {"ok": False, "say": f"I'm sorry, {problem}."}
+        return {"ok": False, "say": ctx.lines.say("handoff.not_connected", problem=problem)}
     return {"ok": True, "say": ""}
 
 
@@ -97,14 +79,11 @@ async def send_sms_confirmation(ctx: ToolContext, phone: str, message: str) -> R
         raise ToolError(
             "bad-argument", f"the text message is {len(body)} characters; the limit is 1600"
         )
-    try:
-        sid = await ctx.sms.send(to, body)
-    except ToolError as err:
-        if err.code != "sms-unavailable":
-            raise
-        return {"ok": False, "error": err.code, "message": err.message,
-                "say": "I'm sorry, I can't send text messages right now. I can read the details to you instead."}  # fmt: skip
-    return {"ok": True, "sid": sid, "say": f"I've sent a text message to {say_phone(to)}."}
+    sid = await ctx.desk.for_call(None).perform(SendText(to, body))
+    if sid is None:
+        return {"ok": False, "error": "sms-unavailable", "message": "text messages are not set up",
+                "say": ctx.lines.say("handoff.sms_unavailable")}  # fmt: skip
+    return {"ok": True, "sid": sid, "say": ctx.lines.say("handoff.sms_sent", phone=ctx.lines.phone(to))}
 
 
 async def schedule_callback(
@@ -114,24 +93,17 @@ async def schedule_callback(
     session_id: str | None = None,
     phone: str | None = None,
 ) -> Result:
-    if phone is None and session_id is not None:
-        phone = ctx.sessions.get(session_id).caller_id
-    if not phone:
+    session = ctx.sessions.get(session_id) if session_id is not None else None
+    if phone is None and session is None:
         raise ToolError(
             "bad-argument", "schedule_callback needs a phone number or a session with a caller id"
         )
-    number = normalize_phone(phone)
-    callback_id = f"CB{uuid.uuid4().hex[:12]}"
-    session = ctx.sessions.find(session_id) if session_id is not None else None
     kept_reason = session.redact_in_context(reason) if session is not None else redact(reason)
-    await ctx.store.write(
-        lambda db: db.execute(
-            "INSERT INTO callbacks VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-            [callback_id, session_id, number, time.strip(), kept_reason, datetime.now(UTC)],
-        )
+    scheduled = await ctx.desk.for_call(session, record=_not_again).perform(
+        ScheduleCallback(time, kept_reason, phone)
     )
-    return {"ok": True, "callback_id": callback_id, "phone": number,
-            "say": f"I've scheduled a call back to {say_phone(number)}, {time.strip()}."}  # fmt: skip
+    said = ctx.lines.say("callback.scheduled", phone=ctx.lines.phone(scheduled.phone), time=time.strip())
+    return {"ok": True, "phone": scheduled.phone, "say": said}
 
 
 async def record_voice_note(
@@ -139,39 +111,20 @@ async def record_voice_note(
 ) -> Result:
     session = ctx.sessions.get(session_id)
     note_id = f"VN{uuid.uuid4().hex[:12]}"
-    await ctx.store.write(
-        lambda db: db.execute(
-            "INSERT INTO voice_notes VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                note_id,
-                session_id,
-                session.caller_id,
-                session.redact_in_context(note),
-                audio_url,
-                datetime.now(UTC),
-            ],  # fmt: skip
-        )
-    )
-    return {"ok": True, "note_id": note_id, "say": "I've noted that for the team."}
+    await ctx.desk.store.write(
+        records.insert_note, note_id, session_id, session.caller_id,
+        session.redact_in_context(note), audio_url, datetime.now(UTC),
+    )  # fmt: skip
+    return {"ok": True, "note_id": note_id, "say": ctx.lines.say("handoff.noted")}
 
 
 async def get_caller_history(ctx: ToolContext, caller_id: str) -> Result:
-    def history(db: Any) -> tuple[Any, ...]:
-        calls = db.execute(
-            "SELECT count(*), max(start_time) FROM voice_calls WHERE caller_id = ? AND status <> 'active'",
-            [caller_id],
-        ).fetchone()
-        reservations = db.execute(
-            "SELECT code, check_in, status FROM reservations WHERE phone = ? ORDER BY check_in DESC",
-            [caller_id],
-        ).fetchall()
-        return calls, reservations
-
-    (count, last), reservations = await ctx.store.read(history)
-    upcoming = [r for r in reservations if r[2] == "confirmed" and r[1] >= ctx.today()]
-    say = "Welcome back!" if count else "This is your first call with us."
+    count, last, reservations = await ctx.desk.store.read(records.caller_history, caller_id)
+    upcoming = [r for r in reservations if r[2] == "confirmed" and r[1] >= ctx.desk.today()]
+    lines = ctx.lines
+    say = lines.say("handoff.welcome_back") if count else lines.say("handoff.first_call")
     if upcoming:
-        say += f" I can see your reservation {upcoming[0][0]}."
+        say = lines.join(say, lines.say("handoff.your_reservation", code=upcoming[0][0]))
     return {
         "ok": True, "previous_calls": count, "last_call": last.isoformat() if last else None,
         "reservations": [{"code": r[0], "check_in": r[1].isoformat(), "status": r[2]} for r in reservations],
@@ -181,15 +134,17 @@ async def get_caller_history(ctx: ToolContext, caller_id: str) -> Result:
 
 async def handle_ivr_menu(ctx: ToolContext, session_id: str, digit: str) -> Result:
     digit = digit.strip()
-    target = ctx.hotel.ivr.get(digit)
+    ivr, lines = ctx.desk.hotel.ivr, ctx.lines
+    target = ivr.get(digit)
     if target is None:
-        options = say_list(
-            [f"press {d} for {t.replace('_', ' ')}" for d, t in sorted(ctx.hotel.ivr.items())], "or"
+        options = lines.listing(
+            [lines.say("call.key_option", key=d, choice=t.replace("_", " ")) for d, t in sorted(ivr.items())],
+            "or",
         )
         return {
             "ok": False,
             "error": "not-an-option",
-            "say": f"Sorry, {digit or 'that'} is not an option. {options[0].upper()}{options[1:]}.",
+            "say": lines.say("call.key_not_an_option", key=digit or "?", options=options[0].upper() + options[1:]),
         }
     if target in DEPARTMENT_ALIASES:
         result = await transfer_to_human(ctx, session_id, target, f"menu option {digit}")

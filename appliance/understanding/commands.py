@@ -11,8 +11,10 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Literal
 
-#: Where a handoff goes; the hotel file's [departments] and the config's numbers use these.
-Department = Literal["front_desk", "housekeeping", "management", "maintenance"]
+from appliance.hotel.model import DepartmentId
+
+#: Where a handoff goes.
+Department = DepartmentId
 #: The question the agent is waiting on, so that a bare answer ("three", "yes") lands.
 Expecting = Literal[
     "check_in", "nights", "guests", "room_type", "name", "phone", "code", "callback_time",

@@ -184,7 +184,7 @@ class LlmUnderstander:
             department = item.get("department") or "front_desk"
             if department not in DEPARTMENTS:
                 raise BadCommands(f"unknown department {department!r}")
-            return c.Handoff(department, reason="")  # type: ignore[arg-type]
+            return c.Handoff(department, reason="")
         if kind == "slots":
             return self._slots(item)
         if kind in ("find", "cancel"):

@@ -91,7 +91,7 @@ def find_department(text: str) -> str | None:
 def understand(said: str, hotel: Hotel, today: date, expecting: c.Expecting | None = None) -> Understanding:
     """Intents and slots in ``said``. ``expecting`` names the slot the agent just asked for,
     so a bare answer ("three", "Ana Silva", "k 7 m 2 q x") lands in it."""
-    from appliance.tools.hotel import topic_key  # the topic words get_hotel_info knows
+    from appliance.hotel.facts import topic_key  # the topic words the front desk knows
 
     text = normalize(said)
     u = Understanding(text=text)

@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from appliance.config import UnderstandingSettings
-from appliance.hotel.facts import topics
+from appliance.hotel.facts import topic_key, topics
 from appliance.hotel.model import Hotel
-from appliance.tools.hotel import topic_key
 from appliance.understanding import commands as c
 from appliance.understanding.base import Encode, Today, is_question
 from appliance.understanding.slots import (

@@ -29,6 +29,7 @@ from appliance.channels.kiosk.audio import Microphone, Speaker
 from appliance.config import KioskSettings
 from appliance.dialogue.events import AgentSays, CallEnded, CallerSaid, CallEvent
 from appliance.errors import ChannelError
+from appliance.sentences import Catalogue, english
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -64,7 +65,9 @@ class Kiosk:
         open_call: Opener,
         show: Callable[[str], None] = print,
         presses: asyncio.Queue[None] | None = None,
+        lines: Catalogue | None = None,
     ) -> None:
+        self._lines = lines or english()
         self._settings = settings
         self._mic = microphone
         self._speaker = speaker
@@ -90,7 +93,7 @@ class Kiosk:
                     # The appliance is away (restarting, the network): this guest is told, and
                     # the kiosk waits for the next one rather than stopping.
                     _LOGGER.warning("kiosk conversation could not start: %s", err.message)
-                    self._show("Sorry, the front desk cannot be reached right now.")
+                    self._show(self._lines.say("kiosk.unreachable"))
                     if once:
                         raise
                     continue
@@ -103,11 +106,11 @@ class Kiosk:
 
     async def _wait_for_guest(self) -> None:
         if self._settings.mode == "push-to-talk":
-            self._show("Press Enter and speak; press Enter again when you are done.")
+            self._show(self._lines.say("kiosk.press_to_talk"))
             assert self._presses is not None
             await self._presses.get()
             return
-        self._show("Listening for a guest…")
+        self._show(self._lines.say("kiosk.waiting"))
         voiced_ms = 0.0
         while voiced_ms < ONSET_MS:
             frame = await self._mic.read()
@@ -132,7 +135,7 @@ class Kiosk:
         self._mic.drain()
         talking = self._settings.mode == "always-on"
         if not talking:
-            self._show("(listening: press Enter when you are done)")
+            self._show(self._lines.say("kiosk.press_when_done"))
             talking = True
         opened = last_voice = time.monotonic()
         presses = self._presses
@@ -146,10 +149,10 @@ class Kiosk:
                 if presses is not None and not presses.empty():
                     presses.get_nowait()
                     talking = not talking
-                    self._show("(listening)" if talking else "(thinking…)")
+                    self._show(self._lines.say("kiosk.listening" if talking else "kiosk.thinking"))
                 busy = self._settings.half_duplex and self._speaker.busy
                 if busy != was_busy:
-                    self._show("(speaking…)" if busy else "(listening)" if talking else "")
+                    self._show(self._lines.say("kiosk.speaking") if busy else self._lines.say("kiosk.listening") if talking else "")
                     was_busy = busy
                 greeted = greeted or busy or time.monotonic() - opened > GREETING_WAIT_S
                 heard = talking and not busy and greeted
@@ -159,12 +162,12 @@ class Kiosk:
                 if busy or (heard and self._voiced(frame)):
                     last_voice = time.monotonic()
                 elif time.monotonic() - last_voice > self._settings.session_silence_s:
-                    self._show("(nobody is talking: the conversation ends)")
+                    self._show(self._lines.say("kiosk.quiet"))
                     break
         finally:
             await call.close()
             await asyncio.sleep(0)
-        self._show("Thank you. The kiosk is ready for the next guest.")
+        self._show(self._lines.say("kiosk.next_guest"))
 
 
 def show_event(show: Callable[[str], None]) -> Callable[[CallEvent], None]:

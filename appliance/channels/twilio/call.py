@@ -18,6 +18,7 @@ from appliance.channels.twilio.rest import TwilioRest
 from appliance.config import TwilioSettings
 from appliance.errors import ApplianceError, ChannelError
 from appliance.logs import CALL_ID
+from appliance.sentences import Catalogue
 from appliance.sessions import CallStatus, Session
 from appliance.switchboard import LiveCall, Switchboard
 
@@ -78,6 +79,7 @@ class TwilioCallControl:
     rest: TwilioRest
     call_sid: str
     settings: TwilioSettings
+    lines: Catalogue
     channel: str = "phone"
     #: Set when the call was handed elsewhere: the stop that follows is not a hang-up.
     redirected: bool = False
@@ -98,13 +100,13 @@ class TwilioCallControl:
             )
         except ChannelError as err:
             _LOGGER.error("hold failed: %s", err.message)
-            return "I can't put you on hold right now"
+            return self.lines.say("handoff.hold_unavailable")
         self.redirected = True
         return None
 
     async def announce(self, message: str) -> str | None:
         if self.call is None:
-            return "the call is not connected yet"
+            return self.lines.say("handoff.not_connected_yet")
         await self.call.say(message)
         return None
 
@@ -118,8 +120,7 @@ class TwilioCallControl:
         who = department.replace("_", " ")
         document = twiml.transfer(
             number, self.settings.phone_number or None, self.settings.transfer_timeout_s,
-            f"I'm sorry, nobody at the {who} could answer. Please call again, or leave your number with the "
-            "front desk and we will call you back. Goodbye.",
+            self.lines.say("phone.nobody_answered", who=who),
         )  # fmt: skip
         await self.rest.update_call(self.call_sid, document)
         self.redirected = True
@@ -135,7 +136,9 @@ class TwilioCall:
         rest: TwilioRest,
         ws: web.WebSocketResponse,
         session_for_token: dict[str, str],
+        lines: Catalogue,
     ) -> None:
+        self._lines = lines
         self._switchboard = switchboard
         self._settings = settings
         self._rest = rest
@@ -160,7 +163,7 @@ class TwilioCall:
             await self._ws.close(code=4403, message=b"bad token")
             return
         CALL_ID.set(session.id)
-        control = TwilioCallControl(self._rest, start.call_sid, self._settings)
+        control = TwilioCallControl(self._rest, start.call_sid, self._settings, self._lines)
         sink = TwilioSink(self._ws, start.stream_sid)
         call = await self._switchboard.attach(session, sink, greet=True, control=control)
         control.call = call

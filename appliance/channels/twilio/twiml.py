@@ -19,14 +19,16 @@ def connect_stream(stream_url: str, parameters: dict[str, str]) -> str:
     return str(response)
 
 
-def say_and_dial(message: str, number: str | None, caller_id: str | None, timeout_s: int) -> str:
+def say_and_dial(
+    message: str, number: str | None, caller_id: str | None, timeout_s: int, call_again: str
+) -> str:
     """A sentence, then the front desk: for a full appliance or a closed line. Never silence."""
     response = VoiceResponse()
     response.say(message, voice=VOICE)
     if number:
         response.dial(number, caller_id=caller_id or None, timeout=timeout_s)
     else:
-        response.say("Please call again in a few minutes. Goodbye.", voice=VOICE)
+        response.say(call_again, voice=VOICE)
     return str(response)
 
 

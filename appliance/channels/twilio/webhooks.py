@@ -16,6 +16,7 @@ from appliance.channels.twilio.rest import TwilioRest
 from appliance.config import DepartmentSettings, TwilioSettings, VoiceSettings
 from appliance.errors import ChannelError, ToolError
 from appliance.http import json_body, json_error
+from appliance.sentences import Catalogue
 from appliance.sessions import CallRefused, CallStatus, SessionError
 from appliance.switchboard import Switchboard
 
@@ -40,6 +41,7 @@ class TwilioChannel:
     departments: DepartmentSettings
     voice: VoiceSettings
     rest: TwilioRest
+    lines: Catalogue
     #: One-time tokens handed to Twilio in the TwiML, each good for one stream.
     tokens: dict[str, str] = field(default_factory=dict)
     _expiries: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
@@ -117,12 +119,15 @@ async def _answer(request: web.Request, path: str, direction: str) -> web.Stream
     front_desk = channel.departments.front_desk or None
     settings = channel.settings
 
-    def put_through(words: str) -> web.Response:
-        return _twiml(twiml.say_and_dial(words, front_desk, settings.phone_number, settings.transfer_timeout_s))
+    lines = channel.lines
+
+    def put_through(key: str) -> web.Response:
+        return _twiml(twiml.say_and_dial(lines.say(key), front_desk, settings.phone_number,
+                                         settings.transfer_timeout_s, lines.say("phone.call_again")))  # fmt: skip
 
     if not channel.voice.enabled:
-        return put_through("The automated line is closed. Let me put you through to the front desk.")
-    busy = "All our lines are busy right now. Let me put you through to the front desk."
+        return put_through("phone.closed")
+    busy = "phone.busy"
     caller = form.get("To") if direction == "outbound" else form.get("From")
     try:
         seat = channel.switchboard.admit("phone")
@@ -139,7 +144,7 @@ async def _answer(request: web.Request, path: str, direction: str) -> web.Stream
             _LOGGER.warning("webhook for call %s, which has ended: hanging up", form.get("CallSid"))
             return _twiml(twiml.hang_up())
         _LOGGER.error("call refused: %s", err.message)
-        return put_through("I'm sorry, I can't take your call right now.")
+        return put_through("phone.cannot_take")
     token = secrets.token_urlsafe(24)
     channel.tokens[token] = session.id
     channel.expire_later(token)
@@ -189,7 +194,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
         return json_error(403, "bad-signature", why)
     ws = web.WebSocketResponse(heartbeat=None, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
-    call = TwilioCall(channel.switchboard, channel.settings, channel.rest, ws, channel.tokens)
+    call = TwilioCall(channel.switchboard, channel.settings, channel.rest, ws, channel.tokens, channel.lines)
     await call.run()
     return ws
 
