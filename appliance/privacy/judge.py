@@ -116,14 +116,21 @@ def judge(turns: Sequence[Heard], context: bool = False, cues: bool = True) -> l
 def _read(heard: Heard, on_card: bool, phones: set[str]) -> _Turn:
     """One turn's runs, with what can be told from the turn alone already marked."""
     text = heard.said
-    runs = read_numbers(text, misheard=on_card)
+    runs = read_numbers(text, card_talk=on_card)
     if on_card:  # every number is card data, but "for two nights"
         counted = [run for run in runs if not _quantity(text, run)]
         return _Turn(heard, True, runs, counted, {_card_span(text, run) for run in counted})
     found, counted = _phones(heard, runs, phones)
     phones.update(_national(run.digits) for run in found)
-    spans = {Span(run.start, run.end, PHONE_MARK) for run in found}
+    spans = {Span(_opened(text, run.start), run.end, PHONE_MARK) for run in found}
     return _Turn(heard, False, [*found, *counted], counted, spans)
+
+
+def _opened(text: str, start: int) -> int:
+    """Back over the "(" or "+" a phone number opens with: "(555) 234-5678", "+1 555..."."""
+    while start and text[start - 1] in "(+":
+        start -= 1
+    return start
 
 
 def _quantity(text: str, run: Run) -> bool:
@@ -190,7 +197,7 @@ def _mark_chain(work: list[_Turn], chain: list[int]) -> None:
         turn = work[index]
         turn.spans.update(
             Span(m.start(), m.end(), DETAIL_MARK)
-            for m in _NEAR_CARD.finditer(masked(turn.heard.said))
+            for m in _NEAR_CARD.finditer(masked(turn.heard.said, card_talk=True))
             if m.group(0).strip() and not _inside_phone(turn, m.start(), m.end())
         )
 

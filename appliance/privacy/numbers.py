@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import Enum, auto
 
 from appliance.privacy.words import (
+    BARE_DATE,
     DIGIT_WORDS,
     MISHEARD,
     NOT_CODE_LETTERS,
@@ -91,19 +92,21 @@ class _Piece:
     single: bool = False  # one spoken digit word: "four"
 
 
-def read_numbers(text: str, misheard: bool = False) -> list[Run]:
-    """The runs of digits in ``text``. ``misheard``: the caller is reading card digits, so
-    "for", "to", "won", "ate", "tree" next to a digit are digits too."""
+def read_numbers(text: str, card_talk: bool = False) -> list[Run]:
+    """The runs of digits in ``text``. ``card_talk``: the caller is on card data, so "for",
+    "to", "won", "ate", "tree" next to a digit are digits too, and "May 28" is an expiry."""
     runs: list[Run] = []
-    for units in _sequences(masked(text)):
+    for units in _sequences(masked(text, card_talk)):
         for pieces in _parse(units):
-            runs += _weighed(pieces, misheard)
+            runs += _weighed(pieces, card_talk)
     return runs
 
 
-def masked(text: str) -> str:
+def masked(text: str, card_talk: bool = False) -> str:
     """``text`` with dates, times, codes and "one sec" blotted out, all else where it was."""
     text = NOT_NUMBERS.sub(_blot, text)
+    if not card_talk:
+        text = BARE_DATE.sub(_blot, text)
     text = NOT_DIGIT_ONE.sub(_blot, text)
     for start, end in code_spans(text):
         text = text[:start] + "#" * (end - start) + text[end:]
@@ -285,7 +288,7 @@ def _repeated(units: list[_Unit], i: int) -> tuple[_Piece | None, int]:
     return _Piece(chunk, _Kind.DIGIT), i + 2
 
 
-def _weighed(pieces: list[_Piece], misheard: bool) -> list[Run]:
+def _weighed(pieces: list[_Piece], card_talk: bool) -> list[Run]:
     """The runs in one group of pieces, once each weak piece ("oh", "for") is kept only where it
     sits beside digits that are being read out."""
     singles = sum(piece.single for piece in pieces)
@@ -299,9 +302,9 @@ def _weighed(pieces: list[_Piece], misheard: bool) -> list[Run]:
             beside = [pieces[j] for j in (i - 1, i + 1) if 0 <= j < len(pieces) and keep[j]]
             spoken = any(other.kind is not _Kind.KEYED for other in beside)
             if piece.kind is _Kind.ZERO:
-                keep[i] = spoken or (misheard and bool(beside))
-            else:  # misheard: in card talk beside any digit; else only inside spoken digits
-                keep[i] = bool(beside) if misheard else spoken and singles >= 3
+                keep[i] = spoken or (card_talk and bool(beside))
+            else:  # in card talk beside any digit; else only among spoken digits
+                keep[i] = bool(beside) if card_talk else spoken and singles >= 3
             changed |= keep[i]
     runs: list[Run] = []
     current: list[Chunk] = []

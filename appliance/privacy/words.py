@@ -38,7 +38,7 @@ _SPOKEN_YEAR = (
     rf"(?:nineteen|twenty)[\s-]+(?:{'|'.join(TEENS)}|{'|'.join(TENS)})(?:[\s-]+(?:{_UNIT_WORD}))?"
     rf"|two thousand(?:\s+and)?(?:\s+(?:{'|'.join(TEENS)}|{_UNIT_WORD}|twenty(?:[\s-]+(?:{_UNIT_WORD}))?))?"
 )
-_DAY = rf"\d{{1,2}}(?:st|nd|rd|th)?|{_ORDINAL}"
+_DAY = rf"\d{{1,2}}(?:st|nd|rd|th)|{_ORDINAL}"
 _YEAR = rf"(?:19|20)\d{{2}}|{_SPOKEN_YEAR}"
 #: Dates and times: a date, not a number read out (tool arguments and the agent carry them).
 NOT_NUMBERS = re.compile(
@@ -46,9 +46,12 @@ NOT_NUMBERS = re.compile(
     r"|\b\d{1,2}/\d{1,2}/(?:19|20)?\d{2}\b"  # 12/20/2026
     r"|\b\d{1,2}:\d{2}\b"  # 10:30
     rf"|\b(?:{MONTHS})\s+(?:the\s+)?(?:{_DAY})\b(?:,?\s*(?:of\s+)?(?:{_YEAR})\b)?"  # May 2nd, 2027
+    rf"|\b(?:{MONTHS})\s+\d{{1,2}},?\s*(?:{_YEAR})\b"  # May 2, 2027
     rf"|\b(?:{_DAY})\s+(?:of\s+)?(?:{MONTHS})\b(?:,?\s*(?:{_YEAR})\b)?",  # 2nd of May 2027
     re.IGNORECASE,
 )
+#: "May 28": a date, but in card talk an expiry (May 2028), so only outside it.
+BARE_DATE = re.compile(rf"\b(?:{MONTHS})\s+\d{{1,2}}\b(?!\s*[/\-])", re.IGNORECASE)
 #: "one" that is no digit: "one sec", "that one".
 NOT_DIGIT_ONE = re.compile(
     r"\bone(?=\s+(?:sec|secs|second|moment|minute|min|thing)\b)"
