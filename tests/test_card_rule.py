@@ -70,6 +70,14 @@ def test_a_misheard_digit_in_card_talk_goes_with_the_digits(word: str) -> None:
     assert kept("my card number is", f"{word} one one") == ["my card number is", CARD_MARK]
 
 
+def test_a_group_of_misheard_digits_alone_in_card_talk_is_removed() -> None:
+    assert kept("my card number is", "tree, won, fore, ate") == ["my card number is", CARD_MARK]
+
+
+def test_oh_among_digits_read_one_by_one_is_a_zero() -> None:
+    assert kept("4721, five nine oh 1, oh 9 2 eight, one 5 9 zero") == [CARD_MARK]
+
+
 @pytest.mark.parametrize(
     ("said", "digits"),
     [
@@ -273,6 +281,11 @@ def test_years_in_dates_over_turns_are_no_card() -> None:
     turns = ["arriving January 15th 2027", "leaving January 18th 2027", "room 204"]
     assert kept(*turns) == turns
     assert redact_turns(turns) == turns
+
+
+def test_room_numbers_and_prices_over_turns_are_no_card() -> None:
+    turns = ["room 1208", "anything under 250 dollars?", "or for 300 dollars", "room 312"]
+    assert kept(*turns) == turns
 
 
 def test_booking_quantities_in_card_talk_are_kept() -> None:

@@ -28,6 +28,7 @@ from appliance.privacy.words import (
     PHONE_CUE,
     QUANTITY_AFTER,
     REPEATS,
+    ROOM_BEFORE,
     ZERO_WORDS,
     is_filler,
 )
@@ -36,6 +37,9 @@ from appliance.privacy.words import (
 GROUP_DIGITS = 3
 #: Consecutive turns whose numbers hold this many digits are card data (a card, or enough of one).
 CARD_DIGITS = 8
+
+#: A room number or a price is never longer than this.
+_BOOKING_DIGITS = 4
 
 Asked = Literal["phone", "code"]
 
@@ -120,10 +124,11 @@ def _read(heard: Heard, on_card: bool, phones: set[str]) -> _Turn:
     if on_card:  # every number is card data, but "for two nights"
         counted = [run for run in runs if not _quantity(text, run)]
         return _Turn(heard, True, runs, counted, {_card_span(text, run) for run in counted})
-    found, counted = _phones(heard, runs, phones)
+    found, rest = _phones(heard, runs, phones)
     phones.update(_national(run.digits) for run in found)
     spans = {Span(_opened(text, run.start), run.end, PHONE_MARK) for run in found}
-    return _Turn(heard, False, [*found, *counted], counted, spans)
+    counted = [run for run in rest if not _booking(text, run)]
+    return _Turn(heard, False, [*found, *rest], counted, spans)
 
 
 def _opened(text: str, start: int) -> int:
@@ -134,7 +139,15 @@ def _opened(text: str, start: int) -> int:
 
 
 def _quantity(text: str, run: Run) -> bool:
+    """ "for two nights" in card talk: a short number of something that is no card."""
     return len(run.digits) < GROUP_DIGITS and QUANTITY_AFTER.match(text, run.end) is not None
+
+
+def _booking(text: str, run: Run) -> bool:
+    """ "under 200 dollars", "room 1208": outside card talk, no group of a card."""
+    if len(run.digits) > _BOOKING_DIGITS:  # as long as a card: a card, whatever follows
+        return False
+    return bool(ROOM_BEFORE.search(text[: run.start]) or QUANTITY_AFTER.match(text, run.end))
 
 
 def _card_span(text: str, run: Run) -> Span:

@@ -31,6 +31,8 @@ _JOIN = re.compile(r"[\s,.\-/()+]*")
 _CODE_JOIN = re.compile(r"[\s,.\-]*")
 #: A token with letters and this many digits is a number keyed into words ("card4111111111111111").
 _DIGITS_IN_A_WORD = 5
+#: In card talk, this many misheard digits together are digits even with no real one beside.
+_MISHEARD_ALONE = 3
 
 
 @dataclass(frozen=True)
@@ -301,10 +303,13 @@ def _weighed(pieces: list[_Piece], card_talk: bool) -> list[Run]:
                 continue
             beside = [pieces[j] for j in (i - 1, i + 1) if 0 <= j < len(pieces) and keep[j]]
             spoken = any(other.kind is not _Kind.KEYED for other in beside)
-            if piece.kind is _Kind.ZERO:
-                keep[i] = spoken or (card_talk and bool(beside))
-            else:  # in card talk beside any digit; else only among spoken digits
-                keep[i] = bool(beside) if card_talk else spoken and singles >= 3
+            if piece.kind is _Kind.ZERO:  # "six oh one", "oh 9 2": digits read one by one
+                one_by_one = spoken or any(len(other.chunk.digits) == 1 for other in beside)
+                keep[i] = one_by_one or (card_talk and bool(beside))
+            elif card_talk:  # beside a digit, or among others: "tree, won, fore, ate"
+                keep[i] = bool(beside) or len(pieces) >= _MISHEARD_ALONE
+            else:  # only among digits read out one by one
+                keep[i] = spoken and singles >= 3
             changed |= keep[i]
     runs: list[Run] = []
     current: list[Chunk] = []

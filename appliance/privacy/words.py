@@ -40,11 +40,14 @@ _SPOKEN_YEAR = (
 )
 _DAY = rf"\d{{1,2}}(?:st|nd|rd|th)|{_ORDINAL}"
 _YEAR = rf"(?:19|20)\d{{2}}|{_SPOKEN_YEAR}"
+_MM = r"(?:0?[1-9]|1[0-2])"
+_DD = r"(?:0?[1-9]|[12]\d|3[01])"
 #: Dates and times: a date, not a number read out (tool arguments and the agent carry them).
+#: Only real ones, with nothing more after them: "4111-11-11 1111" is no date.
 NOT_NUMBERS = re.compile(
-    r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"  # ISO: 2026-12-20T10:00
-    r"|\b\d{1,2}/\d{1,2}/(?:19|20)?\d{2}\b"  # 12/20/2026
-    r"|\b\d{1,2}:\d{2}\b"  # 10:30
+    rf"(?<![\d\-/])\b(?:19|20)\d{{2}}-{_MM}-{_DD}(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?)?(?![\d\-/])"
+    rf"|(?<![\d\-/])\b{_MM}/{_DD}/(?:19|20)?\d{{2}}(?![\d\-/])"  # 12/20/2026
+    r"|(?<![\d:\-/])\b(?:[01]?\d|2[0-3]):[0-5]\d\b(?![:\-/]\d)"  # 10:30
     rf"|\b(?:{MONTHS})\s+(?:the\s+)?(?:{_DAY})\b(?:,?\s*(?:of\s+)?(?:{_YEAR})\b)?"  # May 2nd, 2027
     rf"|\b(?:{MONTHS})\s+\d{{1,2}},?\s*(?:{_YEAR})\b"  # May 2, 2027
     rf"|\b(?:{_DAY})\s+(?:of\s+)?(?:{MONTHS})\b(?:,?\s*(?:{_YEAR})\b)?",  # 2nd of May 2027
@@ -80,13 +83,16 @@ PHONE_CUE = re.compile(
     r"|you\s+can\s+(?:call|text|reach)|call\s*back\s+number|mobile|cell)\b",
     re.IGNORECASE,
 )
-#: Booking quantities: "for two nights", "4 people". Said in card talk, a number this short
-#: with one of these after it is kept (a card group is not followed by "nights").
+#: Booking quantities: "for two nights", "4 people", "under 200 dollars": a card group is not
+#: followed by "nights". Outside card talk such a number is never part of a card; in card talk
+#: only a short one is kept.
 QUANTITY_AFTER = re.compile(
     r"\s*(?:nights?|people|persons?|guests?|adults?|kids?|children|rooms?|beds?|dollars?"
-    r"|bucks|pounds|euros|percent|hours?|minutes?|days?|weeks?|digits?|o'clock|[ap]\.?m\b)",
+    r"|bucks|pounds|euros|percent|hours?|minutes?|days?|weeks?|digits?|o'clock|[ap]\.?m)\b",
     re.IGNORECASE,
 )
+#: "room 204", "suite 1208": outside card talk, a room number is no group of a card.
+ROOM_BEFORE = re.compile(r"\b(?:room|suite|floor)\s+(?:number\s+)?$", re.IGNORECASE)
 #: A month before a number in card talk: an expiry ("march 2028", "march of 27").
 MONTH_BEFORE = re.compile(rf"\b(?:{MONTHS})\s+(?:of\s+)?$", re.IGNORECASE)
 
