@@ -391,3 +391,9 @@ def test_card_talk_outlives_the_window_and_the_said_words_do_not() -> None:
     for _ in range(10):
         rule.hear("what time is breakfast")
     assert "41" not in repr(vars(rule))  # the digits as said are no longer held anywhere
+
+
+def test_card_talk_from_a_card_read_without_a_card_word_outlives_the_window() -> None:
+    rule = heard("4539", "1488", *(["hold on"] * 9))
+    assert rule.card_context
+    assert rule.hear("12") == [Revision(11, CARD_MARK, True)]

@@ -84,6 +84,8 @@ class _Turn:
     #: The runs that count towards a card: not phone numbers, not "2 nights" in card talk.
     counted: list[Run]
     spans: set[Span] = field(default_factory=set)
+    #: Whether the caller is on card data after it: as far as known so far.
+    after: bool = False
 
 
 def judge(turns: Sequence[Heard], context: bool = False, cues: bool = True) -> list[Verdict]:
@@ -94,7 +96,6 @@ def judge(turns: Sequence[Heard], context: bool = False, cues: bool = True) -> l
     phones: set[str] = set()
     chain: list[int] = []
     chain_digits = 0
-    contexts: list[bool] = []
     for heard in turns:
         cue = cues and CARD_CUE.search(heard.said) is not None
         turn = _read(heard, context or cue, phones)
@@ -109,12 +110,9 @@ def judge(turns: Sequence[Heard], context: bool = False, cues: bool = True) -> l
         if chain and chain_digits >= CARD_DIGITS:
             _mark_chain(work, chain)
         moves_on = not turn.counted and not cue and not filler
-        context = any(span.card for span in turn.spans) or (turn.on_card and not moves_on)
-        contexts.append(context)
-    return [
-        Verdict(frozenset(turn.spans), on_after, _card_digits(turn))
-        for turn, on_after in zip(work, contexts, strict=True)
-    ]
+        turn.after = turn.after or (turn.on_card and not moves_on)
+        context = turn.after
+    return [Verdict(frozenset(turn.spans), turn.after, _card_digits(turn)) for turn in work]
 
 
 def _read(heard: Heard, on_card: bool, phones: set[str]) -> _Turn:
@@ -198,6 +196,8 @@ def _national(digits: str) -> str:
 
 def _mark_chain(work: list[_Turn], chain: list[int]) -> None:
     """A card read without card talk: its groups go, and expiries and codes beside them."""
+    for index in range(chain[0], chain[-1] + 1):  # in hindsight, all on card data
+        work[index].after = True
     for index in chain:
         turn = work[index]
         if not turn.on_card:  # card talk has marked all its numbers already
