@@ -251,6 +251,7 @@ def test_digits_alone_in_card_talk_are_no_code() -> None:
     assert rule.hear("the code is 453914", asked_for="code") == [
         Revision(1, f"the code is {CARD_MARK}", True)
     ]
+    assert rule.hear("it's 4 1") == [Revision(2, f"it's {CARD_MARK}", True)]
 
 
 # 7. Other numbers are kept.

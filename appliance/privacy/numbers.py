@@ -31,6 +31,9 @@ _JOIN = re.compile(r"[\s,.\-/()+]*")
 _CODE_JOIN = re.compile(r"[\s,.\-]*")
 #: A token with letters and this many digits is a number keyed into words ("card4111111111111111").
 _DIGITS_IN_A_WORD = 5
+#: A confirmation code's length, and the most digits one may hold as said in card talk.
+_CODE_LENGTH = 6
+_CODE_DIGITS = 4
 #: In card talk, this many misheard digits together are digits even with no real one beside.
 _MISHEARD_ALONE = 3
 
@@ -123,7 +126,7 @@ def code_spans(text: str) -> list[tuple[int, int]]:
     """Where ``text`` holds a confirmation code: letters and digits together, said whole
     ("K7M2QX") or a piece at a time ("K 7 M 2 Q X", "K7 M2 QX", "k seven m two q x")."""
     spans: list[tuple[int, int]] = []
-    group: list[tuple[int, int, int, int]] = []
+    group: list[tuple[int, int, str]] = []
     last_end = 0
     for token in _TOKEN.finditer(text):
         piece = _code_piece(token.group(0))
@@ -131,32 +134,40 @@ def code_spans(text: str) -> list[tuple[int, int]]:
             spans += _code_of(group)
             group = []
         if piece is not None:
-            group.append((token.start(), token.end(), *piece))
+            group.append((token.start(), token.end(), piece))
         last_end = token.end()
     return spans + _code_of(group)
 
 
-def _code_piece(token: str) -> tuple[int, int] | None:
-    """(letters, digits) if ``token`` may be part of a code, else None."""
-    letters = sum(ch.isalpha() for ch in token)
-    digits = len(token) - letters
-    if letters and digits:
-        return (letters, digits) if digits < _DIGITS_IN_A_WORD and len(token) <= 8 else None
-    if digits:
-        return (0, digits) if digits <= 2 else None
+def _code_piece(token: str) -> str | None:
+    """The characters ``token`` gives a code, if it may be part of one ("K7", "Q", "seven")."""
+    if not token.isalnum():  # "it's": a word, never part of a code
+        return None
+    if token.isdigit():
+        return token if len(token) <= 2 else None
     if token.lower() in DIGIT_WORDS:
-        return (0, 1)
-    if len(token) == 1:
-        return None if token in "IOaio" else (1, 0)
-    if len(token) <= 3 and token.isupper() and token not in NOT_CODE_LETTERS:
-        return (len(token), 0)
-    return None
+        return str(DIGIT_WORDS[token.lower()])
+    if token.isalpha() and len(token) == 1:
+        return None if token in "IOaio" else token.upper()
+    if token.isalpha():
+        upper = len(token) <= 3 and token.isupper() and token not in NOT_CODE_LETTERS
+        return token if upper else None
+    return token.upper() if len(token) <= _CODE_LENGTH + 2 else None  # letters and digits
 
 
-def _code_of(group: list[tuple[int, int, int, int]]) -> list[tuple[int, int]]:
-    letters = sum(piece[2] for piece in group)
-    digits = sum(piece[3] for piece in group)
-    if letters >= 2 and 1 <= digits <= 4 and letters + digits <= 8:
+def _code_of(group: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    """The group as a code, if it is one. Said a piece at a time, it must be about a code's
+    length with three letters or more, so that a card digit beside a stray letter or "ATM"
+    is no code; read in pairs ("K7 M2 QX"), a pair of letters may be one of its pieces."""
+    chars = "".join(piece for _, _, piece in group)
+    letters = sum(ch.isalpha() for ch in chars)
+    digits = len(chars) - letters
+    mixed = [piece for _, _, piece in group if not piece.isalpha() and not piece.isdigit()]
+    if len(group) == 1 and mixed:
+        return [(group[0][0], group[0][1])]
+    words = any(len(piece) > 1 and piece.isalpha() for _, _, piece in group)
+    enough_letters = letters >= (2 if mixed else 3) and (mixed or not words)
+    if enough_letters and 1 <= digits <= _CODE_DIGITS and abs(len(chars) - _CODE_LENGTH) <= 1:
         return [(group[0][0], group[-1][1])]
     return []
 
