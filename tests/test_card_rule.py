@@ -228,8 +228,10 @@ def test_card_talk_wins_over_a_phone_cue() -> None:
     assert rule.hear("555 234 5678", asked_for="phone") == [Revision(2, CARD_MARK, True)]
 
 
-def test_sixteen_digits_after_a_phone_cue_are_a_card() -> None:
-    assert kept(f"my number is {CARD}") == [f"my number is {CARD_MARK}"]
+@pytest.mark.parametrize("said", [CARD, "555 234 5678 9012 3456", "555 234 5678, 9012"])
+def test_sixteen_digits_after_a_phone_cue_are_a_card(said: str) -> None:
+    assert kept(f"my number is {said}") == [f"my number is {CARD_MARK}"]
+    assert heard().hear(said, asked_for="phone") == [Revision(0, CARD_MARK, True)]
 
 
 def test_a_phone_number_on_its_own_is_labelled_too() -> None:

@@ -4,8 +4,10 @@ A call feeds its caller's turns to a ``CardRule`` in order; the rule looks acros
 callers give a card in pieces, with "hold on" between, and over a noisy line the speech-to-text
 writes "for one, one, one" for 4111. What it removes, and why, is told in ``judge``; how numbers
 are read, in ``numbers``. Phone numbers are labelled, not removed as cards, and ordinary numbers
-("room 204", "for two nights", "149 dollars") are kept. The functions here are the same rule for
-a text on its own (a log line, a synced transcript) or a few turns with no call around them.
+("room 204", "for two nights", "149 dollars") are kept. The functions here serve the callers
+that hold no ``CardRule``: a few of the caller's turns with no call around them (the same rule,
+over just those turns), a text on its own (a log line, a message, a synced transcript: the same
+rule, but card words alone do not make its numbers card data) and the screens.
 """
 
 from __future__ import annotations

@@ -176,9 +176,12 @@ def _phones(heard: Heard, runs: list[Run], known: set[str]) -> tuple[list[Run], 
 
 
 def _phone_head(run: Run, cued: bool, known: set[str]) -> Run | None:
-    """The longest start of ``run`` that is a phone number ("555 123 4567, 2 nights")."""
+    """The longest start of ``run`` that is a phone number ("555 123 4567, 2 nights"); none
+    where more digits follow it than a short number's: sixteen digits are a card."""
     for size in range(len(run.chunks), 0, -1):
         head = Run(run.chunks[:size])
+        if len(run.digits) - len(head.digits) >= GROUP_DIGITS:
+            break
         if phone_shaped(head.digits) and (cued or _national(head.digits) in known):
             return head
     return None

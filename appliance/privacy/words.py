@@ -45,7 +45,8 @@ _DD = r"(?:0?[1-9]|[12]\d|3[01])"
 #: Dates and times: a date, not a number read out (tool arguments and the agent carry them).
 #: Only real ones, with nothing more after them: "4111-11-11 1111" is no date.
 NOT_NUMBERS = re.compile(
-    rf"(?<![\d\-/])\b(?:19|20)\d{{2}}-{_MM}-{_DD}(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?)?(?![\d\-/])"
+    rf"(?<![\d\-/])\b(?:19|20)\d{{2}}-{_MM}-{_DD}"  # 2026-12-20
+    r"(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?)?(?![\d\-/])"  # T10:00
     rf"|(?<![\d\-/])\b{_MM}/{_DD}/(?:19|20)?\d{{2}}(?![\d\-/])"  # 12/20/2026
     r"|(?<![\d:\-/])\b(?:[01]?\d|2[0-3]):[0-5]\d\b(?![:\-/]\d)"  # 10:30
     rf"|\b(?:{MONTHS})\s+(?:the\s+)?(?:{_DAY})\b(?:,?\s*(?:of\s+)?(?:{_YEAR})\b)?"  # May 2nd, 2027
