@@ -335,6 +335,11 @@ def test_an_argument_after_card_digits_is_removed() -> None:
     assert rule.kept(1) == CARD_MARK and rule.card_context  # the argument changed nothing
 
 
+def test_an_id_of_letters_and_digits_is_no_number() -> None:
+    session = "VS4fa47b5a69ee4fcfadf162dc7536bf3c"
+    assert heard(CARD).argument(session) == session and redact(session) == session
+
+
 def test_an_argument_echoing_a_card_after_the_caller_moved_on_is_removed() -> None:
     rule = heard(CARD, "what time is breakfast")
     assert rule.argument("code 453914") == f"code {CARD_MARK}"

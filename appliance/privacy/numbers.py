@@ -29,8 +29,6 @@ _TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
 #: What may lie between two parts of one run: "4111 1111", "4111-1111", "four, one", "03/27".
 _JOIN = re.compile(r"[\s,.\-/()+]*")
 _CODE_JOIN = re.compile(r"[\s,.\-]*")
-#: A token with letters and this many digits is a number keyed into words ("card4111111111111111").
-_DIGITS_IN_A_WORD = 5
 #: A confirmation code's length, and the most digits one may hold as said in card talk.
 _CODE_LENGTH = 6
 _CODE_DIGITS = 4
@@ -176,9 +174,8 @@ def _unit(token: str, start: int, end: int) -> _Unit | None:
     word = token.lower()
     if token.isdigit():
         return _Unit(_Kind.KEYED, 0, start, end, token)
-    if any(ch.isdigit() for ch in token):
-        keyed = "".join(ch for ch in token if ch.isdigit())
-        return _Unit(_Kind.KEYED, 0, start, end, keyed) if len(keyed) >= _DIGITS_IN_A_WORD else None
+    if any(ch.isdigit() for ch in token):  # "15th", "K7M2QX", a call's id: no number
+        return None
     for kind, table in (
         (_Kind.DIGIT, DIGIT_WORDS),
         (_Kind.MISHEARD, MISHEARD),
