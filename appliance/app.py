@@ -27,6 +27,7 @@ from aiohttp import web
 from appliance.analytics.sentiment import (
     EscalationPolicy,
     LlmMoodJudge,
+    MoodTracker,
     build_scorer,
     judge_gate,
 )
@@ -197,7 +198,8 @@ async def _assemble(config: Config, engines: Engines, today: Callable[[], date])
         if recordings is not None:
             await _finish_crashed_recordings(store, recordings)
         sentiment = build_scorer(config.analytics)
-        sessions = SessionManager(store, recordings, sentiment, admission=admission(config))
+        moods = MoodTracker(sentiment) if sentiment is not None else None
+        sessions = SessionManager(store, recordings, moods, admission=admission(config))
         # No calls until the models are loaded and the agent is prepared (``start``).
         sessions.admission.accepting = False
         sessions.admission.not_accepting_reason = (
@@ -222,7 +224,7 @@ async def _assemble(config: Config, engines: Engines, today: Callable[[], date])
             escalation=EscalationPolicy.from_settings(config.analytics),
         )
         switchboard = Switchboard(
-            engines, agent, sessions, toolbox, config.vad, config.dialogue, config.voice, lines
+            engines, agent, sessions, hotel, config.vad, config.dialogue, config.voice, lines
         )
         return Appliance(
             config=config,
@@ -265,14 +267,15 @@ async def prepare_judge(config: Config, sessions: SessionManager, engines: Engin
     """The language model judges each caller turn's mood: when asked to, or, on "auto", when
     it passes the check."""
     mode = config.analytics.sentiment
-    if mode not in ("llm", "auto") or sessions.sentiment is None:
+    moods = sessions.moods
+    if mode not in ("llm", "auto") or not isinstance(moods, MoodTracker):
         return
     if not engines.llm.status().loaded:
         _LOGGER.info("moods scored by VADER: the language model is not loaded")
         return
     judge = LlmMoodJudge(engines, config.llm.timeout_s)
     if mode == "llm" or await judge_gate(judge):
-        sessions.judge = judge
+        moods.judge = judge
         _LOGGER.info(
             "moods judged by the language model (%s)",
             "as configured" if mode == "llm" else "it passed the check",

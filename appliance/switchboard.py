@@ -10,18 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from appliance.audio.frames import AudioFrame
+from appliance.clock import SYSTEM_CLOCK, Clock
 from appliance.config import DialogueSettings, VadSettings, VoiceSettings
 from appliance.dialogue.agent import Agent
-from appliance.dialogue.events import CallEvent
 from appliance.dialogue.loop import AudioSink, Conversation, TurnResult
 from appliance.engines import Engines
-from appliance.hotel.model import DEPARTMENTS
+from appliance.hotel.model import DEPARTMENTS, Hotel
 from appliance.sentences import Catalogue
 from appliance.sessions import (
     CallControl,
@@ -32,7 +31,7 @@ from appliance.sessions import (
     SessionManager,
     ToolRun,
 )
-from appliance.tools.registry import Toolbox
+from appliance.sessions.events import CallEvent
 from appliance.understanding import commands as c
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,21 +46,20 @@ class LiveCall:
     def __init__(
         self,
         conversation: Conversation,
-        toolbox: Toolbox,
         ivr: dict[str, str],
         max_call_s: float,
         lines: Catalogue,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        self._lines = lines
         self._conversation = conversation
         self._session = conversation.session
-        self._toolbox = toolbox
+        self._journal = conversation.session.journal
         self._ivr = ivr
         self._max_call_s = max_call_s
-        self._listeners: list[Callable[[CallEvent], None]] = []
+        self._lines = lines
+        self._clock = clock
         self._keys: list[str] = []
-        self._key_timer: asyncio.TimerHandle | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._key_wait: asyncio.Task[None] | None = None
         self._waiters: set[asyncio.Task[None]] = set()
 
     @property
@@ -87,25 +85,22 @@ class LiveCall:
         return self._conversation.results
 
     @property
+    def idle(self) -> bool:
+        return self._conversation.idle
+
+    @property
     def caller_spoke(self) -> bool:
         return any(m.role == "user" for m in self._session.messages)
 
     def listen(self, callback: Callable[[CallEvent], None]) -> Callable[[], None]:
-        """Hear the call's events from now on; returns the way to stop."""
-        self._listeners.append(callback)
-        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
-
-    def _dispatch(self, event: CallEvent) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:  # one listener failing must not stop the call or the others
-                _LOGGER.exception("a listener of call %s failed on %s", self.session_id, event)
+        """Hear the call's events from now on (already held to the card rule); returns the
+        way to stop."""
+        return self._journal.listen(callback)
 
     async def start(self, greet: bool) -> None:
         await self._conversation.start(greet=greet)
-        self._background(self._time_limit())
-        self.done_callback(self._stop_tasks)
+        self._journal.spawn(self._time_limit(), "time limit")
+        self.done_callback(self._forget_keys)
 
     def done_callback(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the call has ended."""
@@ -129,11 +124,13 @@ class LiveCall:
         if self.done.is_set():
             return
         self._keys.append(digit)
-        if self._key_timer is not None:
-            self._key_timer.cancel()
-        self._key_timer = asyncio.get_running_loop().call_later(
-            KEY_RUN_GAP_S, lambda: self._background(self._keys_done())
-        )
+        if self._key_wait is not None:
+            self._key_wait.cancel()
+        self._key_wait = self._journal.spawn(self._keys_after_gap(), "menu key")
+
+    async def _keys_after_gap(self) -> None:
+        await self._clock.sleep(KEY_RUN_GAP_S)
+        await self._keys_done()
 
     def greet(self) -> None:
         """Play the greeting now (for a channel whose audio path came up after it opened)."""
@@ -142,7 +139,7 @@ class LiveCall:
     def measure(self, name: str, value: float) -> None:
         """Store a measurement the channel made of this call (connection quality)."""
         if self._session.active:
-            self._session.add_metric(name, value)
+            self._journal.measure(name, value)
 
     async def say(self, text: str) -> None:
         """Say something the caller did not ask for (an announcement)."""
@@ -152,24 +149,11 @@ class LiveCall:
         """End the call. Without a status: completed if the caller said anything, else abandoned."""
         if status is None:
             status = CallStatus.COMPLETED if self.caller_spoke else CallStatus.ABANDONED
-        self._stop_tasks()
+        self._forget_keys()
         await self._conversation.close(status, error_code)
 
-    # --- inside ----------------------------------------------------------------------------
-
-    def _background(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _stop_tasks(self) -> None:
-        if self._key_timer is not None:
-            self._key_timer.cancel()
+    def _forget_keys(self) -> None:
         self._keys.clear()  # keys pressed as the call ended may be card digits: not kept
-        current = asyncio.current_task()
-        for task in list(self._tasks):
-            if task is not current:
-                task.cancel()
 
     async def _keys_done(self) -> None:
         keys, self._keys = self._keys, []
@@ -195,9 +179,9 @@ class LiveCall:
         self._conversation.keyed(digit, commands)
 
     async def _time_limit(self) -> None:
-        await asyncio.sleep(max(0.0, self._max_call_s - 60))
+        await self._clock.sleep(max(0.0, self._max_call_s - 60))
         await self.say(self._lines.say("call.time_warning"))
-        await asyncio.sleep(min(60.0, self._max_call_s))
+        await self._clock.sleep(min(60.0, self._max_call_s))
         await self.say(self._lines.say("call.time_up"))
         await self.close(CallStatus.COMPLETED)
 
@@ -222,11 +206,13 @@ class Switchboard:
     engines: Engines
     agent: Agent
     sessions: SessionManager
-    toolbox: Toolbox
+    hotel: Hotel
     vad: VadSettings
     dialogue: DialogueSettings
     voice: VoiceSettings
     lines: Catalogue
+    #: Real time on every line; a test may move one by hand.
+    clock: Clock = SYSTEM_CLOCK
     _live: set[LiveCall] = field(default_factory=set, repr=False)
 
     @property
@@ -240,7 +226,7 @@ class Switchboard:
 
     @property
     def hotel_name(self) -> str:
-        return self.toolbox.context.desk.hotel.name
+        return self.hotel.name
 
     def admit(self, channel: str) -> Seat:
         """A place for a new call on ``channel`` (``CallRefused`` when its lines are full or
@@ -299,19 +285,14 @@ class Switchboard:
         """The handle for a registered session, now that its audio path is up."""
         if control is not None:
             session.control = control
-        holder: list[LiveCall] = []
         conversation = Conversation(
             self.engines, self.agent, self.sessions, session, sink, self.vad, self.dialogue,
-            self.lines, on_event=lambda event: holder[0]._dispatch(event) if holder else None,
+            self.lines, clock=self.clock,
         )  # fmt: skip
         call = LiveCall(
-            conversation,
-            self.toolbox,
-            self.toolbox.context.desk.hotel.ivr,
-            self.voice.max_call_duration_minutes * 60.0,
-            self.lines,
-        )
-        holder.append(call)
+            conversation, self.hotel.ivr, self.voice.max_call_duration_minutes * 60.0,
+            self.lines, self.clock,
+        )  # fmt: skip
         self._live.add(call)
         await call.start(greet)
         call.done_callback(lambda: self._live.discard(call))

@@ -92,7 +92,7 @@ async def test_the_dashboard_shows_the_weeks_numbers(
         start = datetime.fromisoformat(await page.get_attribute("#dashboard", "data-period-start") or "")
         end = datetime.fromisoformat(await page.get_attribute("#dashboard", "data-period-end") or "")
         assert timedelta(days=7) - (end - start) < timedelta(seconds=1)
-        kpis = await state.store.read(summary, state.analytics, Period(start, end))
+        kpis = await state.store.read(summary, state.config.analytics, Period(start, end))
         assert kpis.calls > 100
 
         async def tile(name: str) -> str:

@@ -146,7 +146,7 @@ async def test_the_cli_reads_through_the_running_server(served: tuple[Appliance,
     assert code == 0, err
     shown = json.loads(out)
     period = Period(datetime.fromisoformat(shown["period_start"]), datetime.fromisoformat(shown["period_end"]))
-    kpis = await state.store.read(summary, state.analytics, period)
+    kpis = await state.store.read(summary, state.config.analytics, period)
     assert shown["calls"] == kpis.calls > 20 and shown["outcomes"] == kpis.outcomes
     code, out, err = await run(env, "analytics", "summary", "--since", "3d")
     assert code == 0 and "via the running server" in out

@@ -81,7 +81,7 @@ async def test_the_bundled_model_does_not_pass_the_check_and_vader_stays(
     engines: Engines, config: Config
 ) -> None:
     async with judging(engines, config) as state:  # sentiment = "auto", the default
-        assert state.sessions.judge is None
+        assert state.sessions.moods.judge is None
         _, turns, _ = await call_of(state, SARCASTIC)
     assert turns == [pytest.approx(VaderScorer().score(SARCASTIC))]
 
@@ -93,7 +93,7 @@ async def test_the_model_s_judgment_replaces_each_first_score(
     moods (VADER never scores these turns on that scale), the call's score is their mean,
     and the end of the call waited for them."""
     async with judging(engines, config, "llm") as state:
-        assert isinstance(state.sessions.judge, LlmMoodJudge)
+        assert isinstance(state.sessions.moods.judge, LlmMoodJudge)
         session, turns, call_score = await call_of(state, SARCASTIC, POLITE_COMPLAINT, ANGRY)
     vader = VaderScorer()
     assert len(turns) == 3
@@ -136,7 +136,7 @@ async def test_a_model_that_passes_the_check_judges_on_auto(
     engines: Engines, config: Config, served_model: str
 ) -> None:
     async with judging(engines, config, model_url=f"{served_model}/capable/v1") as state:
-        assert isinstance(state.sessions.judge, LlmMoodJudge)
+        assert isinstance(state.sessions.moods.judge, LlmMoodJudge)
         _, turns, call_score = await call_of(state, SARCASTIC)
     # VADER calls this content; the model's judgment, annoyed or worse, is what is kept.
     assert VaderScorer().score(SARCASTIC) > 0.5
@@ -149,8 +149,8 @@ async def test_a_model_that_cannot_judge_leaves_vader_s_score(
 ) -> None:
     base = f"http://127.0.0.1:{free_port()}/v1" if mode == "down" else f"{served_model}/{mode}/v1"
     async with judging(engines, config, "llm", base) as state:
-        assert state.sessions.judge is not None
-        assert await state.sessions.judge.judge(ANGRY) is None
+        assert state.sessions.moods.judge is not None
+        assert await state.sessions.moods.judge.judge(ANGRY) is None
         _, turns, call_score = await call_of(state, ANGRY)
     assert turns == [pytest.approx(VaderScorer().score(ANGRY))] and call_score == turns[0]
 

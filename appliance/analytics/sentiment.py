@@ -17,7 +17,8 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from appliance.config import AnalyticsSettings
 from appliance.errors import LlmError, ModelError
@@ -67,6 +68,33 @@ def build_scorer(settings: AnalyticsSettings) -> SentimentScorer | None:
     """The immediate score: VADER, unless sentiment is off (a model's judgment, when there
     is one, comes later and replaces it)."""
     return None if settings.sentiment == "off" else VaderScorer()
+
+
+class MoodTracker:
+    """Scores each caller turn as the journal keeps it (at once), then, when a language model
+    judges moods, replaces the score with its judgment (on its worker; the end of the call
+    waits a little for judgments still out)."""
+
+    def __init__(self, scorer: SentimentScorer, judge: MoodJudge | None = None) -> None:
+        self.scorer = scorer
+        #: Set once the language model has passed its check (``[analytics] sentiment``).
+        self.judge = judge
+
+    def watch(self, session: Any) -> None:
+        session.journal.watch_turns(self.heard)
+
+    def heard(self, session: Any, said: str, at: datetime) -> None:
+        scored_at = session.journal.measure(TURN_METRIC, self.scorer.score(said))
+        if self.judge is not None:
+            session.journal.spawn(self._judge(session, said, scored_at), "mood judgment", settle=True)
+
+    async def _judge(self, session: Any, said: str, scored_at: datetime) -> None:
+        assert self.judge is not None
+        score = await self.judge.judge(said)
+        if score is None:
+            return  # the first score stands
+        session.judged[said] = score
+        session.journal.revise(TURN_METRIC, scored_at, score)
 
 
 class MoodJudge(Protocol):

@@ -29,6 +29,7 @@ from appliance.errors import ToolError
 from appliance.hotel.desk import CallDesk, FrontDesk
 from appliance.hotel.model import Hotel
 from appliance.llm.base import ChatMessage
+from appliance.privacy import Asked
 from appliance.sentences import Catalogue
 from appliance.sessions import Session, ToolRun
 from appliance.understanding import commands as c
@@ -56,6 +57,11 @@ class Agent(Protocol):
     ) -> Reply: ...
 
     def forget(self, session: Session) -> None: ...
+
+    def asked_for(self, session: Session) -> Asked | None:
+        """What the agent asked the caller for last, if it matters for keeping their words:
+        a phone number, or a confirmation code."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,10 @@ class HotelAgent:
 
     def forget(self, session: Session) -> None:
         self._states.pop(session.id, None)
+
+    def asked_for(self, session: Session) -> Asked | None:
+        expecting = self.state(session).expecting
+        return expecting if expecting in ("phone", "code") else None
 
     async def _understand(self, said: str, state: DialogueState) -> tuple[tuple[c.Command, ...], float]:
         started = time.perf_counter()

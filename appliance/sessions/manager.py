@@ -8,19 +8,25 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 
-from appliance.analytics.sentiment import MoodJudge, SentimentScorer
 from appliance.errors import StoreError
 from appliance.sessions.admission import Admission, Seat, unlimited
 from appliance.sessions.control import CallControl, NoCallControl
-from appliance.sessions.session import CHANNELS, CallStatus, Origin, Session, SessionError
+from appliance.sessions.session import CHANNELS, SETTLE_S, CallStatus, Origin, Session, SessionError
 from appliance.store import calls
 from appliance.store.database import Store
 from appliance.store.recordings import SAFE_ID, Recordings
 
 _LOGGER = logging.getLogger(__name__)
+
+class Watcher(Protocol):
+    """Something that follows every call from its start (the mood tracker)."""
+
+    def watch(self, session: Session) -> None: ...
+
 
 STOPPING = "the appliance is shutting down and takes no new calls"
 #: An API session with no new turn for this long is ended as abandoned.
@@ -34,8 +40,7 @@ class SessionManager:
         self,
         store: Store | None = None,
         recordings: Recordings | None = None,
-        sentiment: SentimentScorer | None = None,
-        judge: MoodJudge | None = None,
+        moods: Watcher | None = None,
         admission: Admission | None = None,
     ) -> None:
         self._open_store = store is None
@@ -48,9 +53,8 @@ class SessionManager:
             store = Store(Path(":memory:"))
         self.store = store
         self.recordings = recordings
-        self.sentiment = sentiment
-        #: Set once the language model has passed its check (``[analytics] sentiment``).
-        self.judge = judge
+        #: What watches each call's kept caller turns (the mood per turn), if anything does.
+        self.moods = moods
         #: Who may start a call on which line: one place for every channel.
         self.admission = admission or unlimited()
         self._sessions: dict[str, Session] = {}
@@ -137,9 +141,9 @@ class SessionManager:
             store=self.store,
             control=control or NoCallControl(channel),
             origin=origin,
-            sentiment=self.sentiment,
-            judge=self.judge,
         )
+        if self.moods is not None:
+            self.moods.watch(session)
         try:
             await self.store.write(
                 calls.insert_call,
@@ -207,25 +211,26 @@ class SessionManager:
         if status is CallStatus.ACTIVE:
             raise SessionError("bad-status", "a session cannot end as active")
         # The call's score is the mean of its turns': the model's judgments go in first.
-        await session.settle()
-        if self._sessions.get(session_id) is not session:
+        await session.journal.settle(SETTLE_S)
+        if not session.active:
             return session  # ended by another path while the judgments came in
         session.status = status
         session.error_code = error_code
         session.ended_at = datetime.now(UTC)
-        del self._sessions[session_id]
-        if session.seat is not None:
-            session.seat.release()
-        session.store.submit(
-            calls.insert_metric,
-            session_id,
-            "call_duration_seconds",
-            session.duration_s,
-            session.ended_at,
-        )
-        await self.store.write(
-            calls.finish_call, session_id, str(status), session.ended_at, error_code
-        )
+        session.journal.stop()
+        self.store.submit(
+            calls.insert_metric, session_id, "call_duration_seconds", session.duration_s,
+            session.ended_at, what=f"duration of {session_id}",
+        )  # fmt: skip
+        try:
+            await self.store.write(
+                calls.finish_call, session_id, str(status), session.ended_at, error_code
+            )
+        finally:
+            # Gone from memory only once its row is closed: a reader never finds neither.
+            self._sessions.pop(session_id, None)
+            if session.seat is not None:
+                session.seat.release()
         await self._finish_recording(session)
         _LOGGER.info(
             "session ended %s after %.1f s and %d turns", status, session.duration_s, len(session.messages),
@@ -238,6 +243,7 @@ class SessionManager:
         if recorder is None or self.recordings is None or session.recording_url is None:
             return
         try:
+            await recorder.flush()
             await asyncio.to_thread(self.recordings.finish, recorder, session.recording_url)
         except StoreError as err:
             # The call row stays; the raw file stays for the next start to finish and retry.

@@ -15,6 +15,7 @@ from appliance.audio.recording import RAW_SUFFIX, CallRecorder, finish_raw, remo
 from appliance.config import RecordingSettings
 from appliance.errors import StoreError
 from appliance.files import private_dir
+from appliance.workers import ModelWorker
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,8 +62,12 @@ def _key(session_id: str, started_at: datetime) -> str:
     return f"{started_at:%Y/%m/%d}/{check_id(session_id)}.wav"
 
 
+#: One thread writes every call's raw recording, in the order the calls' frames came.
+_WRITER = ModelWorker("recordings")
+
+
 def _raw(live: Path, session_id: str) -> CallRecorder:
-    return CallRecorder(live / f"{check_id(session_id)}{RAW_SUFFIX}")
+    return CallRecorder(live / f"{check_id(session_id)}{RAW_SUFFIX}", _WRITER)
 
 
 def _orphans(live: Path, url_of: dict[str, str]) -> list[tuple[Path, str]]:
@@ -169,7 +174,7 @@ class S3Recordings:
         remove_raw(raw)
 
     def finish(self, recorder: CallRecorder, url: str) -> str:
-        recorder.close()
+        recorder.finish_writing()
         self._mix_and_upload(recorder.raw_path, url)
         return url
 

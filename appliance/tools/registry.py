@@ -221,32 +221,21 @@ class Toolbox:
         return lines.say("call.say_again")
 
     def record(self, lookup: Lookup) -> None:
-        """Keep one run with its call, its arguments redacted."""
-        # Arguments come from the caller's words: read them after the caller's latest turns,
-        # so the security code that follows a card ("the code is 737") goes too.
+        """Keep one run: with its call, through the call's journal (the card rule judges its
+        arguments after the caller's latest turns), or on its own, redacted."""
         session_id = lookup.args.get("session_id")
         session = self.context.sessions.find(session_id) if isinstance(session_id, str) else None
-        in_context = session.redact_in_context if session is not None else redact
-        self._record(
-            lookup.name,
-            _redacted(lookup.args, in_context),
-            _redacted(lookup.result),
-            lookup.duration_ms,
-        )
-
-    def _record(self, name: str, args: dict[str, Any], result: Result, duration_ms: float) -> None:
-        ok = bool(result.get("ok"))
-        _LOGGER.info(
-            "tool %s %s in %.0f ms", name, "ok" if ok else f"failed ({result.get('error')})", duration_ms,
-            extra={"tool": name, "arguments": args},
-        )  # fmt: skip
-        run = ToolRun(name, args, result, ok, duration_ms, datetime.now(UTC))
-        session_id = args.get("session_id")
-        session = self.context.sessions.find(session_id) if isinstance(session_id, str) else None
+        ok = bool(lookup.result.get("ok"))
+        run = ToolRun(lookup.name, lookup.args, lookup.result, ok, lookup.duration_ms, datetime.now(UTC))
         if session is not None and session.active:
             session.record_tool(run)
-        else:
-            self.context.desk.store.submit(
-                calls.insert_tool_run, session_id if isinstance(session_id, str) else None,
-                name, args, result, ok, duration_ms, run.timestamp, what=f"tool run {name}",
-            )  # fmt: skip
+            return
+        args, result = _redacted(lookup.args), _redacted(lookup.result)
+        _LOGGER.info(
+            "tool %s %s in %.0f ms", run.name, "ok" if ok else f"failed ({result.get('error')})",
+            run.duration_ms, extra={"tool": run.name, "arguments": args},
+        )  # fmt: skip
+        self.context.desk.store.submit(
+            calls.insert_tool_run, session_id if isinstance(session_id, str) else None,
+            run.name, args, result, ok, run.duration_ms, run.timestamp, what=f"tool run {run.name}",
+        )  # fmt: skip

@@ -27,9 +27,9 @@ from appliance.audio.resample import StreamResampler
 from appliance.audio.vad import FRAME_BYTES, VAD_RATE_HZ, frame_rms
 from appliance.channels.kiosk.audio import Microphone, Speaker
 from appliance.config import KioskSettings
-from appliance.dialogue.events import AgentSays, CallEnded, CallerSaid, CallEvent
 from appliance.errors import ChannelError
 from appliance.sentences import Catalogue, english
+from appliance.sessions.events import AgentSays, CallEnded, CallerSaid, CallEvent
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from appliance.channels.webrtc import ice
 from appliance.channels.webrtc.media import RTC_RATE_HZ, OutboundAudio, to_audio_frame
 from appliance.channels.webrtc.signalling import Answer, Offer, Quality
 from appliance.config import WebRtcSettings
-from appliance.dialogue.events import CallEvent
 from appliance.errors import ChannelError
 from appliance.sessions import CallRefused, CallStatus, Seat, SessionError
+from appliance.sessions.events import CallEvent
 from appliance.switchboard import LiveCall, Switchboard
 
 _LOGGER = logging.getLogger(__name__)

@@ -20,9 +20,9 @@ from appliance.channels.webrtc.call import (
     browser_ice_servers,
 )
 from appliance.channels.webrtc.signalling import Failure, Hangup, Key, Offer, Quality
-from appliance.dialogue.events import CallEnded, CallEvent
 from appliance.errors import ChannelError
 from appliance.http import json_body, json_error
+from appliance.sessions.events import CallEnded, CallEvent
 
 _LOGGER = logging.getLogger(__name__)
 

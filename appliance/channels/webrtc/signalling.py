@@ -11,7 +11,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from appliance.dialogue.events import (
+from appliance.errors import ChannelError
+from appliance.sessions.events import (
     AgentHeard,
     AgentSays,
     CallEnded,
@@ -19,7 +20,6 @@ from appliance.dialogue.events import (
     CallEvent,
     ToolUsed,
 )
-from appliance.errors import ChannelError
 
 #: An SDP offer from a browser is a few KiB; anything much bigger is not one.
 MAX_SDP_CHARS = 64 * 1024
