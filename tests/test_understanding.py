@@ -35,10 +35,11 @@ from appliance.hotel.model import load_hotel
 from appliance.llm.openai import OpenAiChatModel
 from appliance.sessions import SessionManager
 from appliance.understanding import commands as c
+from appliance.understanding.identifiers import find_code
 from appliance.understanding.llm import LlmUnderstander
 from appliance.understanding.rules import RulesUnderstander
 from appliance.understanding.semantic import SemanticUnderstander
-from appliance.understanding.slots import find_code, normalize
+from appliance.understanding.slots import normalize
 
 HOTEL_FILE = default_config().paths.hotel_file
 

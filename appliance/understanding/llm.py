@@ -24,7 +24,8 @@ from appliance.hotel.model import DEPARTMENTS, Hotel
 from appliance.llm.base import ChatMessage
 from appliance.understanding import commands as c
 from appliance.understanding.base import Today, Understander
-from appliance.understanding.slots import find_phone, normalize
+from appliance.understanding.identifiers import find_phone
+from appliance.understanding.slots import normalize
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ from datetime import date
 from appliance.hotel.model import Hotel
 from appliance.understanding import commands as c
 from appliance.understanding.base import QUESTION, Today
-from appliance.understanding.slots import callback_time, extract_slots, find_code, normalize
+from appliance.understanding.identifiers import find_code
+from appliance.understanding.slots import callback_time, extract_slots, normalize
 
 YES = re.compile(
     r"\b(yes|yeah|yep|yup|sure|correct|right|ok|okay|please do|go ahead|absolutely|definitely|"

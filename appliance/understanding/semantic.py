@@ -13,28 +13,21 @@ from __future__ import annotations
 import logging
 import re
 import time
-import tomllib
-from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from appliance.config import UnderstandingSettings
-from appliance.hotel.facts import topic_key, topics
+from appliance.hotel.facts import topic_key
 from appliance.hotel.model import Hotel
 from appliance.understanding import commands as c
 from appliance.understanding.base import Encode, Today, is_question
-from appliance.understanding.slots import (
-    callback_time,
-    extract_slots,
-    find_code,
-    find_room_type,
-    normalize,
-)
+from appliance.understanding.examples import Index, Match, example_phrasings
+from appliance.understanding.identifiers import find_code
+from appliance.understanding.slots import callback_time, extract_slots, find_room_type, normalize
 
 _LOGGER = logging.getLogger(__name__)
 
-EXAMPLES_FILE = Path(__file__).with_name("examples.toml")
 _DEPARTMENT_WORDS = {
     "housekeeping": re.compile(r"\bhouse ?keeping\b|\bmaid\b"),
     "maintenance": re.compile(r"\bmaintenance\b|\bengineering\b|\btechnician\b|\bhandyman\b"),
@@ -103,48 +96,9 @@ _ARRIVING = re.compile(r"\b(into|get in|arriv\w*|receive|ready|first day|get the
 _BOOKING_SLOTS = ("check_in", "nights", "guests", "room_type", "name", "phone")
 
 
-@dataclass(frozen=True)
-class Match:
-    """How one piece of an utterance compares with every meaning."""
-
-    label: str
-    score: float
-    runner_up: str
-    second: float
-    #: The best score of every meaning, for settling near ties.
-    scores: dict[str, float]
-
-
-@dataclass(frozen=True)
-class Index:
-    labels: tuple[str, ...]
-    #: One unit vector per example; row i belongs to labels[owner[i]].
-    vectors: np.ndarray
-    owner: np.ndarray
-
-
-def example_phrasings(hotel: Hotel, path: Path = EXAMPLES_FILE) -> dict[str, list[str]]:
-    """Every label with its example phrasings: the package's and the hotel file's."""
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    examples: dict[str, list[str]] = {k: list(v) for k, v in raw["commands"].items()}
-    written = raw["topics"]
-    for key, topic in topics(hotel).items():
-        phrases = list(written.get(key, []))
-        if key.startswith("room:"):
-            room = next(r for r in hotel.room_types if f"room:{r.id}" == key)
-            phrases += [t.format(name=room.name) for t in raw["room_templates"]["phrases"]]
-        phrases += list(topic.seeds)
-        if key.startswith("faq:"):
-            entry = next(f for f in hotel.faq if f"faq:{f.id}" == key)
-            phrases += [t.format(keyword=k) for k in entry.keywords for t in raw["faq_templates"]["phrases"]]
-        if not phrases:
-            name = key.replace("_", " ")
-            phrases = [f"tell me about the {name}", f"is there a {name}", name]
-        examples[f"ask:{key}"] = phrases
-    for dept in hotel.departments.values():
-        label = f"handoff:{dept.id}"
-        examples.setdefault(label, []).append(f"connect me to {dept.description}")
-    return {label: [p for p in phrases if p.strip()] for label, phrases in examples.items()}
+#: Indexes built so far, by encoder and phrasings: a second appliance in the same process (a
+#: test, `appliance chat` beside a server) need not encode them again.
+_BUILT: dict[tuple[Any, tuple[str, ...]], Index] = {}
 
 
 class SemanticUnderstander:
@@ -168,6 +122,10 @@ class SemanticUnderstander:
         examples = example_phrasings(self.hotel)
         labels = tuple(examples)
         sentences = [normalize(p) for label in labels for p in examples[label]]
+        key = (self._encode, tuple(sentences))
+        if (known := _BUILT.get(key)) is not None:
+            self._index = known  # the same phrasings through the same encoder: built before
+            return
         owner = np.array([i for i, label in enumerate(labels) for _ in examples[label]])
         vectors = await self._encode(sentences)
         # What the hotel has wins over the package's examples of what hotels lack: an
@@ -180,7 +138,7 @@ class SemanticUnderstander:
             keep = ~unclear
             keep[np.flatnonzero(unclear)[~shadowing]] = True
             vectors, owner = vectors[keep], owner[keep]
-        self._index = Index(labels, vectors, owner)
+        self._index = _BUILT[key] = Index(labels, vectors, owner)
         _LOGGER.info(
             "understanding index: %d phrasings of %d meanings in %.2f s",
             len(sentences), len(labels), time.perf_counter() - started,
