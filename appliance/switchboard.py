@@ -89,6 +89,10 @@ class LiveCall:
         return self._conversation.idle
 
     @property
+    def thinking(self) -> bool:
+        return self._conversation.thinking
+
+    @property
     def caller_spoke(self) -> bool:
         return any(m.role == "user" for m in self._session.messages)
 

@@ -33,6 +33,17 @@ APPLIANCE = Path(sys.executable).parent / "appliance"
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 
 
+#: Fixtures that load the real models or start real processes, browsers or sound servers: a
+#: test that uses one belongs to the slow layer.
+SLOW_FIXTURES = {"engines", "live_state", "served", "sound_server", "browser", "chromium"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def bundled_models_installed() -> None:
     """The tests run on the real models: a missing one is an install failure, not a skip."""

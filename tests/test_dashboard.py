@@ -26,6 +26,9 @@ from appliance.engines import build_engines
 from appliance.server import create_app
 from appliance.store import calls
 
+#: A real browser.
+pytestmark = pytest.mark.slow
+
 CHROMIUM = "/usr/bin/chromium"
 #: Where the screenshot is kept for people to look at after the run.
 ARTIFACTS = INSTALL_ROOT / "test-artifacts"

@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from appliance.app import Appliance, build_appliance
+from appliance.app import Appliance, open_appliance
 from appliance.config import AnalyticsSettings, Config, UnderstandingSettings
-from appliance.engines import build_engines
 from appliance.sentences import english
 from appliance.store import calls
 
@@ -29,23 +28,25 @@ CONTENT = [
 ]
 
 
-def rules_config(config: Config, **analytics: object) -> Config:
-    """The keyword understander: no model to load for a test of the flows."""
-    return dataclasses.replace(
-        config,
-        understanding=UnderstandingSettings(understander="rules"),
-        analytics=dataclasses.replace(AnalyticsSettings(), **analytics),  # type: ignore[arg-type]
-    )
+@pytest.fixture(params=["rules", pytest.param("semantic", marks=pytest.mark.slow)])
+def understander(request: pytest.FixtureRequest) -> str:
+    """The keyword rules (no model: fast), and the shipped semantic understander on the real
+    sentence encoder: escalation must work with what hotels run."""
+    return str(request.param)
 
 
 @pytest.fixture()
-async def agent_state(config: Config, request: pytest.FixtureRequest) -> AsyncIterator[Appliance]:
-    settings = rules_config(config, **getattr(request, "param", {}))
-    engines = build_engines(settings)
-    state = await build_appliance(settings, engines)
-    yield state
-    await state.close()
-    engines.close()
+async def agent_state(
+    config: Config, understander: str, request: pytest.FixtureRequest
+) -> AsyncIterator[Appliance]:
+    settings = dataclasses.replace(
+        config,
+        understanding=UnderstandingSettings(understander=understander),  # type: ignore[arg-type]
+        analytics=dataclasses.replace(AnalyticsSettings(), **getattr(request, "param", {})),
+    )
+    engines = request.getfixturevalue("engines") if understander == "semantic" else None
+    async with open_appliance(settings, engines) as state:
+        yield state
 
 
 async def talk(state: Appliance, turns: list[str]) -> tuple[str, list[str]]:

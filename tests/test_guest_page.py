@@ -22,6 +22,9 @@ from appliance.audio.frames import AudioFrame
 from appliance.config import INSTALL_ROOT
 from appliance.engines import Engines
 
+#: A real browser and a real `appliance serve`.
+pytestmark = pytest.mark.slow
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = INSTALL_ROOT / "test-artifacts"
 

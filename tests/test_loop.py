@@ -11,6 +11,7 @@ import wave
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soxr
 from conftest import SPEECH_DIR, appliance_env, run_appliance, says_time
 from faster_whisper import decode_audio
@@ -41,6 +42,17 @@ async def speak(engines: Engines, text: str, rate_hz: int = PHONE_HZ) -> AudioFr
 
 async def transcribe(engines: Engines, audio: AudioFrame) -> str:
     return str(await engines.stt.run(lambda model, a: model.transcribe(a).text, audio))
+
+
+class FlushMarkingSink(CollectingSink):
+    """Notes how many frames had been sent when the channel was first told to drop."""
+
+    frames_at_flush: int | None = None
+
+    async def flush(self) -> None:
+        if self.frames_at_flush is None:
+            self.frames_at_flush = len(self.frames)
+        await super().flush()
 
 
 def conversation_on(
@@ -161,7 +173,7 @@ async def test_a_caller_talking_over_the_reply_stops_it(
     engines = live_state.engines
     question = await speak(engines, "When is breakfast served?")
     interruption = await speak(engines, "Sorry, actually I want to book a room for two nights.")
-    sink = CollectingSink(PHONE_HZ)
+    sink = FlushMarkingSink(PHONE_HZ)
     session = await live_state.sessions.create_session(channel="phone")
     results: list[TurnResult] = []
     conversation = conversation_on(live_state, session, sink, config, results)
@@ -185,9 +197,12 @@ async def test_a_caller_talking_over_the_reply_stops_it(
     first = results[0]
     assert first.interrupted and sink.flushes >= 1
     assert first.heard and len(first.heard) < len(first.reply) and first.heard.endswith("...")
-    # Playback stopped within a few frames of the barge-in being detected, not at the end.
-    reply_ms = 20 * (len(sink.frames))
-    assert reply_ms < 20 * played_before + len(interruption.pcm) / 16 + 3000
+    # Playback stopped once the caller had spoken long and loud enough to be no echo: the
+    # voice's own lead-in, 60 ms to start speech, 120 ms of it, the 60 ms handed ahead, and a
+    # little for the two cores. Not at the end of the reply.
+    assert sink.frames_at_flush is not None
+    played_over_ms = 20 * (sink.frames_at_flush - played_before)
+    assert played_over_ms <= 600, f"the reply went on for {played_over_ms} ms over the caller"
     stored = [m.content for m in session.messages if m.role == "assistant"]
     assert stored[0] == first.heard
     assert "book" in results[1].transcript.lower()
@@ -283,6 +298,7 @@ async def test_the_reply_is_prepared_in_the_silence_and_dropped_when_the_caller_
     assert len(turns) == 2, turns
 
 
+@pytest.mark.slow
 def test_the_talk_command_answers_a_recorded_question(tmp_path: Path) -> None:
     question, reply = tmp_path / "question.wav", tmp_path / "reply.wav"
     tts = load_model(default_config(), "tts")
@@ -314,6 +330,7 @@ def test_the_talk_command_answers_a_recorded_question(tmp_path: Path) -> None:
         assert spoken.getnframes() / spoken.getframerate() > 2.0
 
 
+@pytest.mark.slow
 def test_the_chat_command_answers_from_the_hotel_file() -> None:
     chatted = run_appliance(
         "chat", env=appliance_env(), stdin="What time is check-out?\nWhere is breakfast?\nbye\n"

@@ -17,6 +17,9 @@ from conftest import (
 from appliance.errors import ModelError
 from appliance.models import FileState, check_model, install_model, load_manifest, preflight
 
+#: Models loaded and installed for real.
+pytestmark = pytest.mark.slow
+
 
 def test_the_manifest_names_role_source_licence_and_sums_for_each_default() -> None:
     manifest = {m.role: m for m in load_manifest(MODELS_DIR)}

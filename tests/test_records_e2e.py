@@ -1,3 +1,4 @@
+
 """Call records across real processes: a kill -9 mid-call loses nothing already spoken, and the
 CLI reads through the running server or, when none runs, from the file itself."""
 
@@ -12,6 +13,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import (
     ADMIN_TOKEN,
     APPLIANCE,
@@ -24,6 +26,9 @@ from conftest import (
 from appliance.app import build_appliance
 from appliance.config import default_config
 from appliance.engines import build_engines
+
+#: Real `appliance` processes, killed mid-call among them.
+pytestmark = pytest.mark.slow
 
 
 def post(base: str, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,9 @@ from conftest import (
     wait_for_health,
 )
 
+#: Real `appliance serve` and `doctor` processes.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[subprocess.Popen[str], str]]:

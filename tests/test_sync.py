@@ -394,6 +394,7 @@ async def test_the_schedule_runs_and_a_failure_retries_after_the_backoff(
     assert (await runner.status()).failures == 2
 
 
+@pytest.mark.slow
 async def test_serve_syncs_on_its_schedule(tmp_path: Path, receiver: tuple[Receiver, str]) -> None:
     """`appliance serve` with sync on: its own schedule sends the settled hours to the group's
     endpoint (through the receiver's failure and hang, by its backoff), /metrics and

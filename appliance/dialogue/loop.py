@@ -198,6 +198,11 @@ class Conversation:
             and not self._endpointer.speaking
         )
 
+    @property
+    def thinking(self) -> bool:
+        """A turn is being worked out and nothing of its reply plays yet."""
+        return self._turn_active and not self._speaker.speaking
+
     def keyed(self, digit: str, commands: tuple[Command, ...]) -> None:
         """A turn from a key of the menu: its commands are known without any words."""
         self._turns.put_nowait(Keyed(digit, commands))

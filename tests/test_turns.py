@@ -1,0 +1,207 @@
+"""The loop's turn-taking in milliseconds: the real endpointer, agent, flows, journal and
+database, with the speech-to-text, the voice and understanding stood in for (tests/fakes.py)
+and a clock that moves 20 ms with each frame the caller sends. The same behaviour runs on the
+real models in test_loop.py."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from fakes import (
+    FRAME_MS,
+    Caller,
+    CollectingSink,
+    ScriptedEars,
+    ScriptedUnderstander,
+    ToneVoice,
+    VirtualClock,
+    fake_engines,
+    voice,
+)
+
+from appliance.app import Appliance, open_appliance
+from appliance.config import Config, DepartmentSettings
+from appliance.sessions import CallStatus, Session
+from appliance.store import calls
+from appliance.switchboard import LiveCall
+from appliance.understanding import commands as c
+
+PHONE_HZ = 8000
+
+
+@dataclass
+class Line:
+    appliance: Appliance
+    call: LiveCall
+    caller: Caller
+    sink: CollectingSink
+    clock: VirtualClock
+    ears: ScriptedEars
+    voice: ToneVoice
+    meanings: ScriptedUnderstander
+
+    def heard_since(self, at_s: float) -> float:
+        """Milliseconds of reply audio sent from ``at_s`` on."""
+        return sum(frame.duration_ms for sent, frame in self.sink.frames if sent >= at_s)
+
+
+async def open_line(config: Config, channel: str = "phone", **dialogue: object) -> AsyncIterator[Line]:
+    ears, tone = ScriptedEars(), ToneVoice()
+    settings = dataclasses.replace(
+        config, dialogue=dataclasses.replace(config.dialogue, small_talk_with_llm=False, **dialogue)  # type: ignore[arg-type]
+    )
+    clock = VirtualClock()
+    async with open_appliance(settings, fake_engines(ears, tone)) as appliance:
+        meanings = ScriptedUnderstander()
+        appliance.agent.understander = meanings
+        appliance.switchboard.clock = clock
+        await appliance.engines.start(("stt", "tts"))
+        appliance.open_for_calls()
+        sink = CollectingSink(PHONE_HZ, clock)
+        call = await appliance.switchboard.open(channel, sink, caller_id="+15550142000", greet=False)
+        caller = Caller(call, clock, ears, lambda: call.results, appliance.engines, PHONE_HZ)
+        yield Line(appliance, call, caller, sink, clock, ears, tone, meanings)
+        if not call.done.is_set():
+            await call.close()
+
+
+@pytest.fixture()
+async def line(config: Config) -> AsyncIterator[Line]:
+    async for opened in open_line(config):
+        yield opened
+
+
+async def test_a_question_is_answered_in_the_voice_and_every_turn_is_kept(line: Line) -> None:
+    line.meanings.meanings["What time is check out?"] = [c.AskFact("check_out")]
+    result = await line.caller.says("What time is check out?")
+    assert result.transcript == "What time is check out?"
+    assert result.reply.startswith("Check-out is at 11 AM.") and result.heard == result.reply
+    assert result.timings is not None and result.timings.voice_to_voice_ms > 0
+    # The voice said the reply, and the channel got all of it.
+    assert line.voice.spoken and line.heard_since(0) >= len(result.reply) * 60 * 0.9
+    await line.appliance.store.drain()
+    row = await line.appliance.store.read(calls.get_call, line.call.session_id)
+    assert [t["role"] for t in row["turns"]] == ["user", "assistant"]
+    assert {m["metric_name"] for m in row["metrics"]} >= {"voice_to_voice_ms", "endpoint_ms"}
+
+
+async def test_a_finished_sentence_ends_the_turn_at_the_early_endpoint(line: Line) -> None:
+    line.meanings.meanings["What time is check out?"] = [c.AskFact("check_out")]
+    result = await line.caller.says("What time is check out?")
+    early = line.appliance.config.vad.early_endpoint_ms
+    assert result.timings is not None
+    assert early <= result.timings.endpoint_ms < line.appliance.config.vad.endpoint_silence_ms
+
+
+async def test_talking_over_the_reply_stops_it_within_two_frames(line: Line) -> None:
+    line.meanings.meanings["What rooms do you have?"] = [c.AskFact("rooms")]
+    await line.caller.speak("What rooms do you have?")
+    while not line.sink.frames:  # the reply starts
+        await line.caller.silence(FRAME_MS)
+    await line.caller.silence(600)
+    # The caller talks over it: barge-in needs 120 ms of voice, loud enough.
+    started = line.clock.now()
+    await line.caller.feed(voice(400, PHONE_HZ))
+    assert line.sink.flushes, "the channel was never told to drop what it buffered"
+    stopped = line.sink.flushes[0]
+    min_s = line.appliance.config.dialogue.barge_in_min_ms / 1000
+    assert stopped - started <= min_s + 0.1, f"stopped {1000 * (stopped - started):.0f} ms into the caller's words"
+    # Nothing more of the reply went out after the stop.
+    assert not [sent for sent, _ in line.sink.frames if sent > stopped]
+    line.meanings.meanings["for two nights"] = [c.StartBooking(), c.SetSlots(nights=2)]
+    second = await line.caller.says("for two nights")
+    first = line.call.results[0]
+    assert first.interrupted and first.heard.endswith("...") and len(first.heard) < len(first.reply)
+    assert second.reply == "What date would you like to arrive?"
+    kept = [m.content for m in line.appliance.sessions.get(line.call.session_id).messages if m.role == "assistant"]
+    assert kept[0] == first.heard
+
+
+async def test_a_silent_caller_is_asked_then_the_call_ends_abandoned(line: Line) -> None:
+    prompt_s = line.appliance.config.dialogue.silence_prompt_s
+    await line.caller.silence(prompt_s * 1000 + 200)
+    assert line.voice.spoken[-1] == "Are you still there?"
+    await line.caller.silence(line.appliance.config.dialogue.silence_hangup_s * 1000)
+    for _ in range(500):
+        if line.call.done.is_set():
+            break
+        await line.caller.silence(FRAME_MS)
+    assert line.call.outcome is CallStatus.ABANDONED
+    row = await line.appliance.store.read(calls.get_call, line.call.session_id)
+    assert row["status"] == "abandoned" and row["turns"][-1]["content"].endswith("Goodbye!")
+
+
+async def test_a_caller_who_pauses_and_goes_on_is_answered_for_all_they_said(line: Line) -> None:
+    line.meanings.meanings["I'd like to book a room"] = [c.StartBooking()]
+    line.meanings.meanings["I'd like to book a room for two nights"] = [c.StartBooking(), c.SetSlots(nights=2)]
+    # A pause longer than the early transcript waits for, shorter than the endpoint.
+    result = await line.caller.says("I'd like to book a room", 400, "for two nights")
+    said = [s for s, _ in line.meanings.heard]
+    assert "I'd like to book a room" in said, "no reply was prepared on the pause"
+    assert result.transcript == "I'd like to book a room for two nights"
+    assert result.reply == "What date would you like to arrive?"
+    booking = line.appliance.agent.state(line.appliance.sessions.get(line.call.session_id)).booking
+    assert booking is not None and booking.nights == 2
+    assert len(line.call.results) == 1, "the pause split the utterance into two turns"
+
+
+async def test_a_reply_worked_out_in_the_silence_is_used_and_a_booking_waits_for_the_turn(line: Line) -> None:
+    line.meanings.meanings["Book the king for two nights from December 20th for two people"] = [
+        c.StartBooking(), c.SetSlots(nights=2, guests=2, room_type="deluxe_king",
+                                     check_in=line.appliance.agent.today().replace(month=12, day=20)),
+    ]  # fmt: skip
+    line.meanings.meanings["Anna Smith"] = [c.SetSlots(name="Anna Smith")]
+    line.meanings.meanings["yes please"] = [c.Affirm()]
+    asked = await line.caller.says("Book the king for two nights from December 20th for two people")
+    assert asked.prepared and asked.reply == "May I have your name for the reservation?"
+    confirm = await line.caller.says("Anna Smith")
+    assert confirm.prepared and confirm.reply.startswith("Let me confirm")
+    booked = await line.caller.says("yes please")
+    assert not booked.prepared, "a booking was made before the turn was confirmed"
+    assert "Your reservation is confirmed" in booked.reply
+    await line.appliance.store.drain()
+    rows = await line.appliance.store.read(
+        lambda db: db.execute("SELECT session_id FROM reservations").fetchall()
+    )
+    assert rows == [(line.call.session_id,)]
+
+
+async def test_menu_keys_are_commands_and_a_keyed_number_is_never_kept(config: Config) -> None:
+    staffed = dataclasses.replace(config, departments=DepartmentSettings(front_desk="+12075550199"))
+    async for line in open_line(staffed, channel="webrtc"):
+        for digit in "4111111111111111":  # a card keyed in: its 1s and 4s are menu keys too
+            line.call.key(digit)
+            await line.caller.silence(100)
+        await line.caller.silence(2000)
+        assert not line.call.results
+        line.call.key("2")  # the front desk; a browser call cannot be transferred
+        result = await line.caller.answer(0)
+        assert result.transcript == "[key 2]"
+        assert "can't transfer a browser call" in result.reply and "call you back" in result.reply
+        session = line.appliance.sessions.get(line.call.session_id)
+        assert [t.arguments["digit"] for t in session.tools if t.name == "handle_ivr_menu"] == ["2"]
+        assert "4111" not in str(session.messages) and "4111" not in str(session.tools)
+
+
+async def test_the_call_is_warned_a_minute_before_its_time_limit_then_ended(config: Config) -> None:
+    limited = dataclasses.replace(config, voice=dataclasses.replace(config.voice, max_call_duration_minutes=2))
+    async for line in open_line(limited, silence_prompt_s=100.0, silence_hangup_s=600.0):
+        session = line.appliance.sessions.get(line.call.session_id)
+
+        def said(session: Session = session) -> list[str]:
+            return [m.content for m in session.messages if m.role == "assistant"]
+
+        await line.caller.silence(59_000)
+        assert not said()
+        await line.caller.silence(5_000)
+        assert said() == ["We have about one minute left on this call."]
+        await line.caller.silence(60_000)
+        for _ in range(500):
+            if line.call.done.is_set():
+                break
+            await line.caller.silence(FRAME_MS)
+        assert line.call.outcome is CallStatus.COMPLETED
+        assert "reached the time limit for this call" in said()[-1]
