@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,7 +20,6 @@ from aiohttp import web
 from conftest import free_port, on_loopback, served_llm
 
 from appliance.analytics.sentiment import (
-    JUDGE_PROBES,
     MOODS,
     TURN_METRIC,
     EscalationPolicy,
@@ -103,13 +103,31 @@ async def test_the_model_s_judgment_replaces_each_first_score(
     assert sorted(session.judged) == sorted([SARCASTIC, POLITE_COMPLAINT, ANGRY])
 
 
+def capable_mood(said: str) -> str:
+    """How a capable model reads a guest, written here from the words (not from the check's
+    answer key, so the check can fail a stand-in): sarcasm is read as what it means."""
+    text = said.lower()
+    if re.search(r"ridiculous|furious|unacceptable|still isn't|third time", text):
+        return "angry"
+    if re.search(r"\b(just great|on hold|again)\b", text):
+        return "annoyed"
+    if re.search(r"thank you so much|you've been wonderful|perfect", text):
+        return "delighted"
+    if re.search(r"lovely|not unhappy|great", text):
+        return "pleased"
+    return "neutral"
+
+
+def literal_mood(said: str) -> str:
+    """A model that goes by the nice words alone: sarcasm reads as delight."""
+    return "delighted" if re.search(r"great|wonderful|perfect|lovely", said.lower()) else "neutral"
+
+
 @pytest.fixture()
 async def served_model() -> AsyncIterator[str]:
     """A chat completions server on loopback. Under /capable/ it judges as a capable model
-    does (each of the check's turns judged within its range); under /nonsense/ it answers
-    a mood that is not one of the five; under /slow/ it takes 3 s."""
-    capable = {probe: lowest if lowest == highest else (lowest + highest) / 2 for probe, lowest, highest in JUDGE_PROBES}
-    mood_of = {score: mood for mood, score in MOODS.items()}
+    does; under /literal/ it goes by the words' surface; under /nonsense/ it answers a mood
+    that is not one of the five; under /slow/ it takes 3 s."""
 
     async def completions(request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -119,8 +137,9 @@ async def served_model() -> AsyncIterator[str]:
         if mode == "slow":
             await asyncio.sleep(3)
         if mode == "capable":
-            score = capable.get(said, -1.0 if "ridiculous" in said else 0.0)
-            mood = mood_of[min(MOODS.values(), key=lambda s: abs(s - score))]
+            mood = capable_mood(said)
+        elif mode == "literal":
+            mood = literal_mood(said)
         else:
             mood = "furious"
         content = json.dumps({"mood": mood})
@@ -141,6 +160,15 @@ async def test_a_model_that_passes_the_check_judges_on_auto(
     # VADER calls this content; the model's judgment, annoyed or worse, is what is kept.
     assert VaderScorer().score(SARCASTIC) > 0.5
     assert turns == [call_score] and turns[0] <= -0.5
+
+
+async def test_a_model_that_reads_sarcasm_literally_fails_the_check(
+    engines: Engines, config: Config, served_model: str
+) -> None:
+    async with judging(engines, config, model_url=f"{served_model}/literal/v1") as state:
+        assert state.sessions.moods.judge is None
+        _, turns, _ = await call_of(state, SARCASTIC)
+    assert turns == [pytest.approx(VaderScorer().score(SARCASTIC))]
 
 
 @pytest.mark.parametrize("mode", ["nonsense", "slow", "down"])
