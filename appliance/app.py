@@ -236,7 +236,7 @@ async def _assemble(config: Config, engines: Engines, today: Callable[[], date])
             twilio=TwilioChannel(
                 switchboard, config.twilio, config.departments, config.voice, rest
             ),
-            webrtc=WebRtcChannel(switchboard, config.webrtc),
+            webrtc=WebRtcChannel(switchboard, config.webrtc, config.twilio.max_concurrent_calls),
             sync=SyncRunner(config.sync, config.analytics, store),
             config_view=masked(config),
         )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
+import resource
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from appliance.config import LoggingSettings
@@ -83,3 +86,51 @@ def configure_logging(settings: LoggingSettings) -> None:
     # Libraries that log every request or every tensor at INFO drown the events that matter.
     for noisy in ("aiohttp.access", "faster_whisper", "piper"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+#: What asyncio says when accept() fails for want of descriptors or memory.
+ACCEPT_FAILED = "socket.accept() out of system resource"
+_ACCEPT_LOGGER = logging.getLogger("appliance.connections")
+
+
+class AcceptErrors:
+    """An event loop exception handler that says "accept() failed" once per interval, with a
+    count. asyncio otherwise logs each failure with its traceback, and retries each listening
+    socket over a hundred times a second: a flood that exhausts the descriptors fills the disk
+    with the log."""
+
+    def __init__(self, interval_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval_s = interval_s
+        self._clock = clock
+        self._count = 0
+        self._last_said: float | None = None
+        self._error = ""
+        self._flush: asyncio.TimerHandle | None = None
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if context.get("message") != ACCEPT_FAILED:
+            loop.default_exception_handler(context)
+            return
+        self._count += 1
+        self._error = str(context.get("exception") or "")
+        now = self._clock()
+        if self._last_said is None or now - self._last_said >= self.interval_s:
+            self._say(now)
+        elif self._flush is None:
+            self._flush = loop.call_later(
+                self._last_said + self.interval_s - now, lambda: self._say(self._clock())
+            )
+
+    def _say(self, now: float) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        if not self._count:
+            return
+        since = "" if self._last_said is None else f" in the last {now - self._last_said:.0f} s"
+        _ACCEPT_LOGGER.error(
+            "could not accept %d connection(s)%s: %s (this process may hold %d descriptors)",
+            self._count, since, self._error, resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+        )  # fmt: skip
+        self._count = 0
+        self._last_said = now

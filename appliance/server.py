@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hmac
 import ipaddress
@@ -10,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from yarl import URL
 
 from appliance import __version__, api
@@ -18,6 +20,7 @@ from appliance.analytics import web as analytics_web
 from appliance.app import APPLIANCE, Appliance
 from appliance.channels.twilio import webhooks
 from appliance.channels.webrtc import routes as webrtc_routes
+from appliance.clients import PROXIES, Proxies, client_of
 from appliance.http import json_error
 
 _LOGGER = logging.getLogger(__name__)
@@ -171,9 +174,38 @@ async def admin_config(request: web.Request) -> web.Response:
     return web.json_response(request.app[APPLIANCE].config_view)
 
 
+def _body_deadline(timeout_s: float) -> Middleware:
+    """A request's body must arrive within ``timeout_s`` too: a client that sends its headers
+    and then trickles the body holds nothing for long. (aiohttp's keep-alive timeout, set to
+    the same, bounds the wait for the headers.)"""
+
+    @web.middleware
+    async def deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.can_read_body and not request.content_type.startswith("multipart/"):
+            try:
+                async with asyncio.timeout(timeout_s):
+                    await request.read()  # kept: the handler's post() or json() reads it again
+            except TimeoutError:
+                _LOGGER.warning(
+                    "%s %s from %s: the body did not arrive within %.0f s; dropped",
+                    request.method, request.path, client_of(request).address or "?", timeout_s,
+                )  # fmt: skip
+                response = json_error(
+                    408, "request-timeout", f"the request body did not arrive within {timeout_s:.0f} s"
+                )
+                response.force_close()
+                return response
+        return await handler(request)
+
+    return deadline
+
+
 def create_app(state: Appliance) -> web.Application:
-    app = web.Application(middlewares=[_json_errors, _require_token])
+    app = web.Application(
+        middlewares=[_json_errors, _body_deadline(state.config.server.header_timeout_s), _require_token]
+    )
     app[APPLIANCE] = state
+    app[PROXIES] = Proxies(state.config.server.trusted_proxies)
     app.router.add_get("/voice/health", health)
     app.router.add_get("/admin/config", admin_config)
     api.add_routes(app)
