@@ -154,19 +154,24 @@ def _unauthorized(message: str) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
-    """503 while loading or stopping, 200 when every model is loaded and warm."""
+    """503 while loading or stopping, or while the disk cannot keep calls (it is full, or
+    failing: callers are put through to the front desk meanwhile); 200 when every model is
+    loaded and warm and the disk takes writes."""
     state = request.app[APPLIANCE]
+    storage = await asyncio.to_thread(state.store.health.to_dict)
     body = {
-        "status": state.phase,
+        "status": state.phase if storage["ok"] or state.phase != "ready" else storage["problem"],
         "version": __version__,
         "uptime_s": round(time.monotonic() - state.started_monotonic, 1),
         "active_sessions": state.sessions.count(),
+        "storage": storage,
         "models": {
             h.role: {k: v for k, v in dataclasses.asdict(h.status()).items() if k != "role"}
             for h in state.engines.hosts()
         },
     }
-    return web.json_response(body, status=200 if state.phase == "ready" else 503)
+    ready = state.phase == "ready" and storage["ok"]
+    return web.json_response(body, status=200 if ready else 503)
 
 
 async def admin_config(request: web.Request) -> web.Response:

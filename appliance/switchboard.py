@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from appliance.audio.frames import AudioFrame
@@ -20,14 +22,18 @@ from appliance.dialogue.agent import Agent
 from appliance.dialogue.events import CallEvent
 from appliance.dialogue.loop import AudioSink, Conversation, TurnResult
 from appliance.engines import Engines
+from appliance.errors import StoreError
 from appliance.sessions import (
     CallControl,
+    CallRefused,
     CallStatus,
     Seat,
     Session,
     SessionError,
     SessionManager,
 )
+from appliance.store import calls
+from appliance.store.health import STORAGE_CODES
 from appliance.tools.registry import Toolbox
 
 _LOGGER = logging.getLogger(__name__)
@@ -222,8 +228,11 @@ class Switchboard:
         return self.toolbox.context.hotel.name
 
     def admit(self, channel: str) -> Seat:
-        """A place for a new call on ``channel`` (``CallRefused`` when its lines are full or
-        the appliance is not taking calls); give it to ``open`` or ``register``."""
+        """A place for a new call on ``channel`` (``CallRefused`` when its lines are full, the
+        appliance is not taking calls, or the disk cannot keep the call); give it to ``open``
+        or ``register``."""
+        if (problem := self.sessions.store.health.problem()) is not None:
+            raise CallRefused(problem.code, problem.message)
         return self.sessions.admission.take(channel)
 
     async def register(
@@ -236,11 +245,23 @@ class Switchboard:
         session_id: str | None = None,
     ) -> Session:
         """A call known before its audio comes (a phone call at its webhook): its row is
-        written now, and ``attach`` gives it its loop once the audio path is up."""
-        return await self.sessions.create_session(
-            channel=channel, caller_id=caller_id, direction=direction, session_id=session_id,
-            language=self.voice.default_language, origin="line", seat=seat,
-        )  # fmt: skip
+        written now, and ``attach`` gives it its loop once the audio path is up. When storage
+        fails on the way (a full disk), StoreError, and the row, if written, is closed."""
+        session_id = session_id or f"VS{uuid.uuid4().hex}"
+        try:
+            return await self.sessions.create_session(
+                channel=channel, caller_id=caller_id, direction=direction, session_id=session_id,
+                language=self.voice.default_language, origin="line", seat=seat,
+            )  # fmt: skip
+        except StoreError as err:
+            store = self.sessions.store
+            if err.code in STORAGE_CODES:
+                store.health.record(err)
+            with contextlib.suppress(StoreError):  # the disk may take this small update, or not
+                await store.write(
+                    calls.finish_call, session_id, str(CallStatus.FAILED), datetime.now(UTC), err.code
+                )
+            raise
 
     def find(self, session_id: str) -> Session | None:
         return self.sessions.find(session_id)

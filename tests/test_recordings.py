@@ -357,3 +357,30 @@ async def test_the_agent_reading_out_a_number_is_silenced_like_the_caller(config
     assert kept.content.endswith("until 10.") and rms(span(samples, rate, 0.1, 0.9)) > 3000
     assert not any(ch.isdigit() for ch in read_back.content)
     assert rms(span(samples, rate, 1.0, 2.0)) == 0.0
+
+
+async def test_files_a_call_left_with_no_recording_to_finish_are_removed_at_start(
+    config: Config,
+) -> None:
+    """A disk that filled as a call began left its raw files empty, and no row says where their
+    recording goes: nothing can finish them, so the next start removes them. A raw file whose
+    call does name its recording is finished as before."""
+    settings = recording_config(config)
+    engines = build_engines(settings)
+    first = await build_appliance(settings, engines)
+    kept = await first.sessions.create_session(channel="phone")
+    for frame in phone_frames(0.5):
+        kept.record(CALLER, frame)
+    kept.recorder.close()  # type: ignore[union-attr]  # the process dies mid-call
+    first.sessions._sessions.clear()
+    await first.close()
+    live = settings.paths.data_dir / "recordings" / ".live"
+    for name in ("CAfull0001.raw", "CAfull0001.checked", "CAfull0002.raw", "CAfull0003.checked"):
+        (live / name).write_bytes(b"")
+    second = await build_appliance(settings, engines)
+    call = await second.store.read(calls.get_call, kept.id)
+    await second.close()
+    engines.close()
+    assert list(live.iterdir()) == []
+    assert Path(call["recording_url"]).is_file()
+
