@@ -13,7 +13,7 @@ from appliance.analytics.kpis import Period, summary
 from appliance.api import parse_since
 from appliance.app import APPLIANCE, Appliance
 from appliance.errors import SyncError
-from appliance.http import json_error
+from appliance.http import json_body, json_error, text_field
 from appliance.store.access import jsonable
 
 
@@ -57,9 +57,13 @@ async def sync_status(request: web.Request) -> web.Response:
 
 
 async def sync_now(request: web.Request) -> web.Response:
+    """One sync run now; ``{"until": "now"}`` sends the current hour too, up to this minute."""
     state = _state(request)
+    until = text_field(await json_body(request), "until")
+    if until not in (None, "now"):
+        return json_error(400, "bad-until", f'until may only be "now" (the current hour too), not {until!r}')
     try:
-        report = await state.sync.run()
+        report = await state.sync.run(until_now=until == "now")
     except SyncError as err:
         return json_error(409, err.code, err.message)
     status = await state.sync.status()
