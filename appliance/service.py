@@ -16,9 +16,11 @@ from appliance.app import Appliance, open_appliance
 from appliance.config import MODEL_ROLES, Config
 from appliance.errors import ConfigError, ServerError, StoreError
 from appliance.hotel.model import load_hotel
+from appliance.instance import remove_address, write_address
 from appliance.logs import AcceptErrors
 from appliance.models import preflight
 from appliance.server import create_app, is_loopback
+from appliance.store.access import server_url_for
 from appliance.store.records import CallRecords
 
 _LOGGER = logging.getLogger(__name__)
@@ -86,6 +88,7 @@ async def serve(config: Config) -> None:
         try:
             await _serve(config, appliance, runner, started)
         finally:
+            remove_address(config.paths.data_dir)
             await runner.cleanup()
     _LOGGER.info("stopped cleanly")
 
@@ -108,6 +111,7 @@ async def _serve(
             "(is another appliance running? `appliance doctor` checks the port)",
         ) from err
 
+    write_address(config.paths.data_dir, server_url_for(config.server.host, config.server.port))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
