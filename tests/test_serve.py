@@ -186,3 +186,13 @@ def test_a_database_another_process_holds_stops_serve_in_one_line_for_good(tmp_p
     limit = re.search(r"^LimitNOFILE=(\d+)$", unit, re.MULTILINE)
     assert limit is not None and int(limit.group(1)) >= 65536
 
+
+def test_config_check_refuses_what_serve_refuses() -> None:
+    for token, named in (("", "APPLIANCE_ADMIN_TOKEN"), ("abc123", "could be guessed")):
+        result = run_appliance(
+            "config", "check", env=appliance_env(APPLIANCE_HOST="0.0.0.0", APPLIANCE_ADMIN_TOKEN=token)
+        )
+        assert result.returncode == 3, result.stdout
+        assert named in result.stderr and "abc123" not in result.stderr + result.stdout
+    fine = run_appliance("config", "check", env=appliance_env(APPLIANCE_HOST="0.0.0.0"))
+    assert fine.returncode == 0, fine.stderr

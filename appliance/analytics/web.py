@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -12,9 +13,12 @@ from appliance.analytics import metrics
 from appliance.analytics.kpis import Period, summary
 from appliance.api import parse_since
 from appliance.app import APPLIANCE, Appliance
+from appliance.clients import client_of, machine_names, networks
 from appliance.errors import SyncError
 from appliance.http import json_body, json_error, text_field
 from appliance.store.access import jsonable
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def _state(request: web.Request) -> Appliance:
@@ -72,15 +76,23 @@ async def sync_now(request: web.Request) -> web.Response:
 
 async def prometheus(request: web.Request) -> web.Response:
     state = _state(request)
+    config = state.config
     why = metrics.refusal(
-        request.remote,
+        client_of(request),
+        request.headers.get("Host", ""),
         request.headers.get("Authorization", ""),
-        state.config.analytics,
-        state.config.server.admin_token,
+        config.analytics,
+        networks(config.metrics.allow),
+        config.server.admin_token,
+        machine_names(config.twilio.public_base_url),
     )
     if why is not None:
-        code = 401 if "token" in why else 403
-        return json_error(code, "metrics-refused", why)
+        _LOGGER.warning("refused a /metrics scrape from %s: %s", client_of(request).address or "?", why)
+        code = 401 if "needs a token" in why else 403
+        response = json_error(code, "metrics-refused", why)
+        if code == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     snapshot = await state.store.read(metrics.read_snapshot, state.config.analytics)
     active: dict[str, int] = {}
     for session in state.sessions.active():
