@@ -152,7 +152,9 @@ async def _require_token(request: web.Request, handler: Handler) -> web.StreamRe
     attempts = request.app[dashboard.FAILED_SIGN_INS]
     address = client_of(request).address
     if (wait_s := attempts.wait_s(address)) > 0:
-        _refused(request, f"too many wrong tokens; {wait_s:.0f} s to wait")
+        request.app[dashboard.REFUSED_WHILE_WAITING](
+            f"{request.method} {request.path} from {address or '?'}, {wait_s:.0f} s to wait"
+        )
         response = json_error(
             429, "too-many-attempts",
             f"too many wrong admin tokens from {address}: try again in {wait_s:.0f} s",

@@ -128,6 +128,10 @@ async def phone(base: str) -> AsyncIterator[aiohttp.ClientSession]:
         yield http
 
 
+def refusal_lines(log: Path) -> list[str]:
+    return [line for line in log.read_text().splitlines() if "browser connection" in line]
+
+
 def accept_lines(log: Path) -> list[str]:
     return [
         line for line in log.read_text().splitlines() if "accept()" in line or "could not accept" in line
@@ -160,6 +164,7 @@ async def closed_by_the_server(flood: Flood, within_s: float) -> int:
 
 async def test_idle_sockets_from_one_address_leave_the_phone_line_up(server: Server) -> None:
     await lines_free(server)
+    logged = len(refusal_lines(server.log))
     flood = await idle_signalling(server.base, 400, ["127.0.0.1"])
     try:
         async with phone(server.base) as http:
@@ -168,6 +173,7 @@ async def test_idle_sockets_from_one_address_leave_the_phone_line_up(server: Ser
         # One guest address holds a few; the rest are told, and their descriptors go back.
         assert len(flood.sockets) <= 4 and flood.failed == 0, (len(flood.sockets), flood.failed)
         assert flood.refused.get(429, 0) >= 396
+        assert len(refusal_lines(server.log)) - logged <= 2  # said in a line, not 396
         # Sockets that never bring an offer are closed by the server.
         assert await closed_by_the_server(flood, within_s=8) == len(flood.sockets)
     finally:

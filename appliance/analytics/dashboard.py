@@ -26,6 +26,7 @@ from appliance.clients import Attempts, client_of
 from appliance.config import AnalyticsSettings
 from appliance.errors import StoreError
 from appliance.http import json_error
+from appliance.logs import Throttled, over
 from appliance.store.access import jsonable
 from appliance.store.database import Connection
 
@@ -84,6 +85,15 @@ LOGIN_WINDOW_S = 300.0
 LOGINS = web.AppKey("logins", Logins)
 #: Failed admin sign-ins (the dashboard's form and the API's bearer token), per address.
 FAILED_SIGN_INS = web.AppKey("failed_sign_ins", Attempts)
+#: Sign-ins refused while their address waits: a guessing script sends them by the thousand.
+REFUSED_WHILE_WAITING = web.AppKey("refused_while_waiting", Throttled)
+
+
+def _say_waiting(count: int, since_s: float | None, latest: str) -> None:
+    _LOGGER.warning(
+        "refused %d admin sign-in(s)%s from addresses that must wait after too many wrong tokens; "
+        "the latest: %s", count, over(since_s), latest,
+    )  # fmt: skip
 
 
 def dashboard_data(db: Connection, settings: AnalyticsSettings, period: Period) -> dict[str, Any]:
@@ -238,10 +248,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         _LOGGER.warning("refused a dashboard sign-in from %s: %s", client.address or "?", why)
         return _login_page("Sign in from the dashboard's own page.", status=403)
     if (wait_s := attempts.wait_s(client.address)) > 0:
-        _LOGGER.warning(
-            "refused a dashboard sign-in from %s: too many failed attempts; %.0f s to wait",
-            client.address or "?", wait_s,
-        )  # fmt: skip
+        request.app[REFUSED_WHILE_WAITING](
+            f"the dashboard's from {client.address or '?'}, {wait_s:.0f} s to wait"
+        )
         response = _login_page(f"Too many failed attempts. Try again in {wait_s:.0f} s.", status=429)
         response.headers["Retry-After"] = str(max(1, round(wait_s)))
         return response
@@ -338,6 +347,7 @@ async def recording(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     app[LOGINS] = Logins()
     app[FAILED_SIGN_INS] = Attempts(LOGIN_FAILURES, LOGIN_WINDOW_S)
+    app[REFUSED_WHILE_WAITING] = Throttled(_say_waiting)
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
     app.router.add_get("/logout", logout)

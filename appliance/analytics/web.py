@@ -16,9 +16,18 @@ from appliance.app import APPLIANCE, Appliance
 from appliance.clients import client_of, machine_names, networks
 from appliance.errors import SyncError
 from appliance.http import json_body, json_error, text_field
+from appliance.logs import Throttled, over
 from appliance.store.access import jsonable
 
 _LOGGER = logging.getLogger(__name__)
+
+
+def _say_refused(count: int, since_s: float | None, latest: str) -> None:
+    _LOGGER.warning("refused %d /metrics scrape(s)%s; the latest from %s", count, over(since_s), latest)
+
+
+#: Refused scrapes, said once per ten seconds however many come.
+REFUSED_SCRAPES = web.AppKey("refused_scrapes", Throttled)
 
 
 def _state(request: web.Request) -> Appliance:
@@ -87,7 +96,7 @@ async def prometheus(request: web.Request) -> web.Response:
         machine_names(config.twilio.public_base_url),
     )
     if why is not None:
-        _LOGGER.warning("refused a /metrics scrape from %s: %s", client_of(request).address or "?", why)
+        request.app[REFUSED_SCRAPES](f"{client_of(request).address or '?'}: {why}")
         code = 401 if "needs a token" in why else 403
         response = json_error(code, "metrics-refused", why)
         if code == 401:
@@ -116,6 +125,7 @@ async def prometheus(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    app[REFUSED_SCRAPES] = Throttled(_say_refused)
     app.router.add_get("/admin/analytics/summary", analytics_summary)
     app.router.add_get("/admin/sync/status", sync_status)
     app.router.add_post("/admin/sync/now", sync_now)

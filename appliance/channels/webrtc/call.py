@@ -21,6 +21,7 @@ from appliance.clients import Holdings
 from appliance.config import WebRtcSettings
 from appliance.dialogue.events import CallEvent
 from appliance.errors import ChannelError, StoreError
+from appliance.logs import Throttled, over
 from appliance.sessions import CallRefused, CallStatus, Seat, SessionError
 from appliance.switchboard import LiveCall, Switchboard
 
@@ -35,6 +36,16 @@ RESERVED_FDS = 64
 FDS_PER_PHONE_CALL = 8
 #: ...and of each browser call (its signalling socket, ICE's UDP sockets, its recording).
 FDS_PER_BROWSER_CALL = 8
+
+
+def _say_refused(count: int, since_s: float | None, why: str) -> None:
+    _LOGGER.warning("refused %d browser connection(s)%s; the latest: %s", count, over(since_s), why)
+
+
+def _say_unoffered(count: int, since_s: float | None, why: str) -> None:
+    _LOGGER.info(
+        "closed %d signalling connection(s)%s that brought no offer: %s", count, over(since_s), why
+    )
 
 
 def descriptor_limit() -> int:
@@ -100,6 +111,9 @@ class WebRtcChannel:
         #: ...and browser calls per guest address.
         self.callers = Holdings(settings.max_calls_per_address)
         self._phone_lines = phone_lines
+        #: A flood is refused by the thousand: the log says so in a line every ten seconds.
+        self.refused = Throttled(_say_refused)
+        self.unoffered = Throttled(_say_unoffered)
         ice.offer_only(settings.host_addresses)
 
     @property

@@ -75,7 +75,7 @@ async def offer(request: web.Request) -> web.Response:
     try:
         release = channel.hold_socket(address)
     except ChannelError as err:
-        _LOGGER.warning("browser offer from %s refused: %s", address, err.message)
+        channel.refused(f"{address}: {err.message}")
         return _refusal(err)
     try:
         message = signalling.parse(await json_body(request))
@@ -83,7 +83,10 @@ async def offer(request: web.Request) -> web.Response:
             raise ChannelError("bad-signal", 'POST an offer here: {"type": "offer", "sdp": ...}')
         call = await channel.answer(message, address=address)
     except ChannelError as err:
-        _LOGGER.warning("browser offer from %s refused: %s", address, err.message)
+        if err.code in _TOO_MANY_CODES or err.code in _BUSY_CODES:
+            channel.refused(f"{address}: {err.message}")
+        else:
+            _LOGGER.warning("browser offer from %s refused: %s", address, err.message)
         return _refusal(err)
     finally:
         release()
@@ -99,7 +102,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     try:
         release = channel.hold_socket(address)
     except ChannelError as err:
-        _LOGGER.warning("browser signalling from %s refused: %s", address, err.message)
+        channel.refused(f"{address}: {err.message}")
         return _refusal(err)
     try:
         return await _signal(request, channel, address)
@@ -120,7 +123,7 @@ async def _signal(request: web.Request, channel: WebRtcChannel, address: str) ->
 
     def no_offer() -> None:
         if call is None and not answering and not ws.closed:
-            _LOGGER.info("browser signalling from %s brought no offer within %.0f s; closed", address, timeout_s)
+            channel.unoffered(f"the latest from {address}, after {timeout_s:.0f} s")
             outbox.put_nowait(signalling.serialise(
                 Failure("no-offer", f"no offer came within {timeout_s:.0f} s; the connection is closed")
             ))  # fmt: skip
