@@ -240,7 +240,7 @@ async def _assemble(config: Config, engines: Engines, today: Callable[[], date])
             twilio=TwilioChannel(
                 switchboard, config.twilio, config.departments, config.voice, rest, lines
             ),
-            webrtc=WebRtcChannel(switchboard, config.webrtc),
+            webrtc=WebRtcChannel(switchboard, config.webrtc, config.twilio.max_concurrent_calls),
             sync=SyncRunner(config.sync, config.analytics, store),
             config_view=masked(config),
         )
@@ -295,8 +295,8 @@ async def _finish_crashed_recordings(store: Store, recordings: Recordings) -> No
     urls = await store.read(calls.recording_urls)
     try:
         finished = await asyncio.to_thread(recordings.recover, urls)
-    except StoreError as err:
-        _LOGGER.error("recordings left by the last run could not be stored: %s", err.message)
+    except (StoreError, OSError) as err:  # a full disk must not keep the phone line down
+        _LOGGER.error("recordings left by the last run could not be stored: %s", err)
         return
     if finished:
         _LOGGER.warning("finished %d recording(s) of calls cut off by the last stop", len(finished))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
 import os
 import re
 import tomllib
@@ -48,6 +49,24 @@ class ServerSettings:
     port: int = _bounded(8080, 1, 65535)
     admin_token: str = _secret()
     shutdown_grace_s: float = _bounded(10.0, 0)
+    #: A connection must send a whole request (its headers, and its body once a handler reads
+    #: it) within this long, and an idle kept-alive connection is closed after it: a client
+    #: that trickles bytes, or says nothing, does not hold a descriptor for long.
+    header_timeout_s: float = _bounded(10.0, 1.0, 300.0)
+    #: Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses or
+    #: networks). Behind any other, every guest counts as the proxy's one address.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+
+    def problems(self) -> list[str]:
+        found = []
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                found.append(
+                    f"[server] trusted_proxies: {entry!r} is not an address or network (10.0.0.5, 10.0.0.0/24)"
+                )
+        return found
 
 
 @dataclass(frozen=True)
@@ -188,6 +207,12 @@ class WebRtcSettings:
     host_addresses: tuple[str, ...] = ()
     #: The browser's echo cancellation, noise suppression and gain control on the microphone.
     echo_cancellation: bool = True
+    #: A signalling connection that brings no offer within this long is closed.
+    offer_timeout_s: float = _bounded(10.0, 1.0, 120.0)
+    #: Signalling connections and offers in progress one guest address may hold at once...
+    max_sockets_per_address: int = _bounded(4, 1, 1000)
+    #: ...and browser calls (a guest's page or a kiosk PC holds one).
+    max_calls_per_address: int = _bounded(2, 1, 200)
 
 
 @dataclass(frozen=True)
@@ -285,8 +310,8 @@ class AnalyticsSettings:
     escalation_below: float = _bounded(-0.2, -1.0, 1.0)
     #: The same question asked twice (the same fact, or the same words) also offers a human.
     escalation_on_repeat: bool = True
-    #: Who may read /metrics: "local" (loopback and private networks, no token) or "token"
-    #: (Authorization: Bearer with metrics_token, or the admin token).
+    #: Who may read /metrics: "local" (loopback and the ``[metrics] allow`` networks, no
+    #: token) or "token" (Authorization: Bearer with metrics_token, or the admin token).
     metrics_access: Literal["local", "token"] = "local"
     metrics_token: str = _secret()
 
@@ -299,6 +324,24 @@ class AnalyticsSettings:
         for key in ("business_opens", "business_closes"):
             if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", getattr(self, key)):
                 found.append(f"[analytics] {key}: expected a 24-hour time HH:MM, got {getattr(self, key)!r}")
+        return found
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Who may scrape /metrics without a token (``[analytics] metrics_access = "local"``)."""
+
+    #: Networks besides this machine's loopback whose scrapers need no token, e.g. the
+    #: monitoring VLAN ["10.20.0.0/24"]. Nothing else is trusted: not the guest Wi-Fi.
+    allow: tuple[str, ...] = ()
+
+    def problems(self) -> list[str]:
+        found = []
+        for entry in self.allow:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                found.append(f"[metrics] allow: {entry!r} is not a network (10.20.0.0/24) or address")
         return found
 
 
@@ -387,6 +430,7 @@ class Config:
     departments: DepartmentSettings = DepartmentSettings()
     logging: LoggingSettings = LoggingSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
+    metrics: MetricsSettings = MetricsSettings()
     sync: SyncSettings = SyncSettings()
     compat: CompatSettings = CompatSettings()
     #: Where the settings came from, for messages: the TOML path and the env files read.
@@ -474,11 +518,28 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "PUBLIC_BASE_URL": ("twilio", "public_base_url"),
     "APPLIANCE_MAX_CALLS": ("twilio", "max_concurrent_calls"),
     "APPLIANCE_METRICS_TOKEN": ("analytics", "metrics_token"),
+    "APPLIANCE_METRICS_ALLOW": ("metrics", "allow"),
+    "APPLIANCE_TRUSTED_PROXIES": ("server", "trusted_proxies"),
     "APPLIANCE_SYNC_ENABLED": ("sync", "enabled"),
-    "APPLIANCE_SYNC_HTTPS_TOKEN": ("sync", "https_token"),
+    "APPLIANCE_SYNC_DESTINATION": ("sync", "destination"),
+    "APPLIANCE_SYNC_PROPERTY_ID": ("sync", "property_id"),
+    "APPLIANCE_SYNC_SCHEDULE": ("sync", "schedule"),
+    "APPLIANCE_SYNC_SETTLE_MINUTES": ("sync", "settle_minutes"),
+    "APPLIANCE_SYNC_INCLUDE_CALLS": ("sync", "include_calls"),
+    "APPLIANCE_SYNC_INCLUDE_TRANSCRIPTS": ("sync", "include_transcripts"),
     "APPLIANCE_SYNC_SALT": ("sync", "caller_hash_salt"),
+    "APPLIANCE_SYNC_S3_BUCKET": ("sync", "s3_bucket"),
+    "APPLIANCE_SYNC_S3_PREFIX": ("sync", "s3_prefix"),
+    "APPLIANCE_SYNC_S3_ENDPOINT_URL": ("sync", "s3_endpoint_url"),
+    "APPLIANCE_SYNC_S3_REGION": ("sync", "s3_region"),
     "APPLIANCE_SYNC_AWS_ACCESS_KEY_ID": ("sync", "aws_access_key_id"),
     "APPLIANCE_SYNC_AWS_SECRET_ACCESS_KEY": ("sync", "aws_secret_access_key"),
+    "APPLIANCE_SYNC_HTTPS_URL": ("sync", "https_url"),
+    "APPLIANCE_SYNC_HTTPS_TOKEN": ("sync", "https_token"),
+    "APPLIANCE_SYNC_HTTPS_FORMAT": ("sync", "https_format"),
+    "APPLIANCE_SYNC_TIMEOUT_S": ("sync", "timeout_s"),
+    "APPLIANCE_SYNC_RETRY_BASE_S": ("sync", "retry_base_s"),
+    "APPLIANCE_SYNC_RETRY_MAX_S": ("sync", "retry_max_s"),
 }
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -14,10 +14,13 @@ def json_error(status: int, error: str, message: str) -> web.Response:
 
 async def json_body(request: web.Request) -> dict[str, Any]:
     """The request's JSON object ({} without a body); a 400 that says why otherwise."""
-    if not request.can_read_body:
+    if not request.body_exists:
+        return {}
+    raw = await request.read()  # read once, whoever read it first (the request deadline)
+    if not raw.strip():
         return {}
     try:
-        body = await request.json()
+        body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise web.HTTPBadRequest(text=f"the request body is not valid JSON: {err}") from err
     except RecursionError:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 import json
 import logging
+import resource
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from appliance.config import LoggingSettings
@@ -83,3 +87,79 @@ def configure_logging(settings: LoggingSettings) -> None:
     # Libraries that log every request or every tensor at INFO drown the events that matter.
     for noisy in ("aiohttp.access", "faster_whisper", "piper"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+class Throttled:
+    """An event that may come thousands of times a second (a refused connection in a flood),
+    said in one log line per interval: the first at once, then how many came since, with the
+    latest one's detail. A line too many a second fills the disk as surely as the flood."""
+
+    def __init__(
+        self,
+        say: Callable[[int, float | None, str], None],
+        interval_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._say_line = say
+        self.interval_s = interval_s
+        self._clock = clock
+        self._count = 0
+        self._detail = ""
+        self._last_said: float | None = None
+        self._flush: asyncio.TimerHandle | None = None
+
+    def __call__(self, detail: str = "") -> None:
+        self._count += 1
+        self._detail = detail
+        now = self._clock()
+        if self._last_said is None or now - self._last_said >= self.interval_s:
+            self._say(now)
+        elif self._flush is None:
+            with contextlib.suppress(RuntimeError):  # no running loop: said with the next one
+                self._flush = asyncio.get_running_loop().call_later(
+                    self._last_said + self.interval_s - now, lambda: self._say(self._clock())
+                )
+
+    def _say(self, now: float) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        if not self._count:
+            return
+        since = None if self._last_said is None else now - self._last_said
+        self._say_line(self._count, since, self._detail)
+        self._count = 0
+        self._last_said = now
+
+
+def over(since_s: float | None) -> str:
+    """" in the last 10 s", for a Throttled line after the first."""
+    return "" if since_s is None else f" in the last {since_s:.0f} s"
+
+
+#: What asyncio says when accept() fails for want of descriptors or memory.
+ACCEPT_FAILED = "socket.accept() out of system resource"
+_ACCEPT_LOGGER = logging.getLogger("appliance.connections")
+
+
+class AcceptErrors:
+    """An event loop exception handler that says "accept() failed" once per interval, with a
+    count. asyncio otherwise logs each failure with its traceback, and retries each listening
+    socket over a hundred times a second: a flood that exhausts the descriptors fills the disk
+    with the log."""
+
+    def __init__(self, interval_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._failed = Throttled(self._say, interval_s, clock)
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if context.get("message") != ACCEPT_FAILED:
+            loop.default_exception_handler(context)
+            return
+        self._failed(str(context.get("exception") or ""))
+
+    @staticmethod
+    def _say(count: int, since_s: float | None, error: str) -> None:
+        _ACCEPT_LOGGER.error(
+            "could not accept %d connection(s)%s: %s (this process may hold %d descriptors)",
+            count, over(since_s), error, resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+        )  # fmt: skip

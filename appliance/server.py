@@ -1,7 +1,9 @@
-"""The aiohttp application: health, the admin API and its bearer token."""
+"""The aiohttp application: health, the admin API and its bearer token, and the headers
+every answer carries."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hmac
 import ipaddress
@@ -9,7 +11,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import web, web_response
+from aiohttp.typedefs import Middleware
 from yarl import URL
 
 from appliance import __version__, api
@@ -18,12 +21,27 @@ from appliance.analytics import web as analytics_web
 from appliance.app import APPLIANCE, Appliance
 from appliance.channels.twilio import webhooks
 from appliance.channels.webrtc import routes as webrtc_routes
+from appliance.clients import PROXIES, Proxies, client_of
 from appliance.http import json_error
 
 _LOGGER = logging.getLogger(__name__)
 
 #: Paths that show or change guest data or the appliance itself: they need the admin token.
 PROTECTED_PREFIXES = ("/admin", "/voice/sessions", "/voice/calls", "/voice/tools", "/dashboard")
+#: Answers no browser or proxy may keep a copy of: guest data, recordings, the sign-in.
+NO_STORE_PREFIXES = (*PROTECTED_PREFIXES, "/login", "/logout", "/metrics")
+#: What a page may load, and who may frame it (nobody). The guest page and the dashboard load
+#: their scripts and styles from this server only; the login page allows its one inline style
+#: by its hash.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+#: The Server header: no product or version for a scanner to match.
+SERVER_NAME = "appliance"
+# aiohttp's own answers to a malformed request go out before any hook of ours can change them.
+web_response.SERVER_SOFTWARE = SERVER_NAME
 #: Pages a browser opens: the admin login (a cookie) stands for the token there.
 BROWSER_PREFIX = "/dashboard"
 #: The shortest admin token accepted on an address other machines can reach.
@@ -120,7 +138,7 @@ async def _require_token(request: web.Request, handler: Handler) -> web.StreamRe
         return await handler(request)
     header = request.headers.get("Authorization", "")
     if request.path.startswith(BROWSER_PREFIX) and not header:
-        if dashboard.valid_login(request.cookies.get(dashboard.COOKIE), token):
+        if request.app[dashboard.LOGINS].valid(request.cookies.get(dashboard.COOKIE)):
             return await handler(request)
         if request.path == BROWSER_PREFIX:
             raise web.HTTPFound("/login")
@@ -131,8 +149,21 @@ async def _require_token(request: web.Request, handler: Handler) -> web.StreamRe
     if scheme.lower() != "bearer" or not given:
         _refused(request, "no bearer token")
         return _unauthorized("this endpoint needs the admin token: Authorization: Bearer <token>")
+    attempts = request.app[dashboard.FAILED_SIGN_INS]
+    address = client_of(request).address
+    if (wait_s := attempts.wait_s(address)) > 0:
+        request.app[dashboard.REFUSED_WHILE_WAITING](
+            f"{request.method} {request.path} from {address or '?'}, {wait_s:.0f} s to wait"
+        )
+        response = json_error(
+            429, "too-many-attempts",
+            f"too many wrong admin tokens from {address}: try again in {wait_s:.0f} s",
+        )  # fmt: skip
+        response.headers["Retry-After"] = str(max(1, round(wait_s)))
+        return response
     if not hmac.compare_digest(given.strip().encode(), token.encode()):
-        _refused(request, "a wrong token")
+        failures = attempts.failed(address)
+        _refused(request, f"a wrong token ({failures} in {attempts.window_s:.0f} s)")
         return _unauthorized("the admin token is wrong")
     return await handler(request)
 
@@ -140,8 +171,9 @@ async def _require_token(request: web.Request, handler: Handler) -> web.StreamRe
 def _refused(request: web.Request, why: str) -> None:
     """A failed login, for whoever watches the log; never the token that was tried."""
     _LOGGER.warning(
-        "refused %s %s from %s: %s", request.method, request.path, request.remote or "?", why
-    )
+        "refused %s %s from %s: %s",
+        request.method, request.path, client_of(request).address or "?", why,
+    )  # fmt: skip
 
 
 def _unauthorized(message: str) -> web.Response:
@@ -151,19 +183,24 @@ def _unauthorized(message: str) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
-    """503 while loading or stopping, 200 when every model is loaded and warm."""
+    """503 while loading or stopping, or while the disk cannot keep calls (it is full, or
+    failing: callers are put through to the front desk meanwhile); 200 when every model is
+    loaded and warm and the disk takes writes."""
     state = request.app[APPLIANCE]
+    storage = await asyncio.to_thread(state.store.health.to_dict)
     body = {
-        "status": state.phase,
+        "status": state.phase if storage["ok"] or state.phase != "ready" else storage["problem"],
         "version": __version__,
         "uptime_s": round(time.monotonic() - state.started_monotonic, 1),
         "active_sessions": state.sessions.count(),
+        "storage": storage,
         "models": {
             h.role: {k: v for k, v in dataclasses.asdict(h.status()).items() if k != "role"}
             for h in state.engines.hosts()
         },
     }
-    return web.json_response(body, status=200 if state.phase == "ready" else 503)
+    ready = state.phase == "ready" and storage["ok"]
+    return web.json_response(body, status=200 if ready else 503)
 
 
 async def admin_config(request: web.Request) -> web.Response:
@@ -171,9 +208,55 @@ async def admin_config(request: web.Request) -> web.Response:
     return web.json_response(request.app[APPLIANCE].config_view)
 
 
+def _body_deadline(timeout_s: float) -> Middleware:
+    """A request's body must arrive within ``timeout_s`` too: a client that sends its headers
+    and then trickles the body holds nothing for long. (aiohttp's keep-alive timeout, set to
+    the same, bounds the wait for the headers.)"""
+
+    @web.middleware
+    async def deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.can_read_body and not request.content_type.startswith("multipart/"):
+            try:
+                async with asyncio.timeout(timeout_s):
+                    await request.read()  # kept: the handler's post() or json() reads it again
+            except TimeoutError:
+                _LOGGER.warning(
+                    "%s %s from %s: the body did not arrive within %.0f s; dropped",
+                    request.method, request.path, client_of(request).address or "?", timeout_s,
+                )  # fmt: skip
+                response = json_error(
+                    408, "request-timeout", f"the request body did not arrive within {timeout_s:.0f} s"
+                )
+                response.force_close()
+                return response
+        return await handler(request)
+
+    return deadline
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer: no framing, no sniffing, no referrer, scripts from here only; guest data
+    never cached; no version in Server."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on the
+    # login form's POST, and the sign-in could no longer tell its own page from another site's.
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "microphone=(self), camera=(), geolocation=()")
+    if request.path.startswith(NO_STORE_PREFIXES):
+        headers["Cache-Control"] = "no-store"
+    headers["Server"] = SERVER_NAME
+
+
 def create_app(state: Appliance) -> web.Application:
-    app = web.Application(middlewares=[_json_errors, _require_token])
+    app = web.Application(
+        middlewares=[_json_errors, _body_deadline(state.config.server.header_timeout_s), _require_token]
+    )
     app[APPLIANCE] = state
+    app[PROXIES] = Proxies(state.config.server.trusted_proxies)
+    app.on_response_prepare.append(_security_headers)
     app.router.add_get("/voice/health", health)
     app.router.add_get("/admin/config", admin_config)
     api.add_routes(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 import signal
 import time
 from datetime import UTC, datetime, timedelta
@@ -15,8 +16,11 @@ from appliance.app import Appliance, open_appliance
 from appliance.config import MODEL_ROLES, Config
 from appliance.errors import ConfigError, ServerError, StoreError
 from appliance.hotel.model import load_hotel
+from appliance.instance import remove_address, write_address
+from appliance.logs import AcceptErrors
 from appliance.models import preflight
 from appliance.server import create_app, is_loopback
+from appliance.store.access import server_url_for
 from appliance.store.records import CallRecords
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,15 +51,44 @@ async def retention_loop(records: CallRecords, days: int, every_s: float = 24 * 
         await asyncio.sleep(every_s)
 
 
+#: The most file descriptors the server asks for, whatever the hard limit allows.
+WANTED_FDS = 65536
+
+
+def raise_descriptor_limit(wanted: int = WANTED_FDS) -> int:
+    """Take as many file descriptors as the hard limit allows (up to ``wanted``): a call and
+    every connection hold some. Returns the limit in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as err:
+            _LOGGER.warning("could not raise the descriptor limit from %d to %d: %s", soft, target, err)
+    return soft
+
+
+def make_runner(appliance: Appliance) -> web.AppRunner:
+    """The HTTP server of the appliance: a client must send its request within
+    ``header_timeout_s`` (aiohttp's keep-alive timeout also bounds the wait for the first one)."""
+    return web.AppRunner(
+        create_app(appliance), handle_signals=False, access_log=None,
+        keepalive_timeout=appliance.config.server.header_timeout_s,
+    )  # fmt: skip
+
+
 async def serve(config: Config) -> None:
     """Run until SIGTERM or SIGINT; raise ServerError or ModelError if it cannot."""
     started = time.monotonic()
+    asyncio.get_running_loop().set_exception_handler(AcceptErrors())
     async with open_appliance(config) as appliance:
-        runner = web.AppRunner(create_app(appliance), handle_signals=False, access_log=None)
+        runner = make_runner(appliance)
         await runner.setup()
         try:
             await _serve(config, appliance, runner, started)
         finally:
+            remove_address(config.paths.data_dir)
             await runner.cleanup()
     _LOGGER.info("stopped cleanly")
 
@@ -78,13 +111,15 @@ async def _serve(
             "(is another appliance running? `appliance doctor` checks the port)",
         ) from err
 
+    write_address(config.paths.data_dir, server_url_for(config.server.host, config.server.port))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     _LOGGER.info(
-        "listening on http://%s:%d; loading models (health answers 503 until they are ready)",
-        config.server.host, config.server.port,
+        "listening on http://%s:%d with %d file descriptors; loading models (health answers 503 "
+        "until they are ready)", config.server.host, config.server.port,
+        resource.getrlimit(resource.RLIMIT_NOFILE)[0],
     )  # fmt: skip
     background: list[asyncio.Task[None]] = []
     if config.retention.call_days:
@@ -118,6 +153,7 @@ def run(config: Config) -> None:
     check_exposure(config)
     check_models(config)
     load_hotel(config.paths.hotel_file)  # a broken hotel file stops start-up, naming the entry
+    raise_descriptor_limit()
     if not config.server.admin_token:
         _LOGGER.warning("no admin token is set: the admin API is open to this machine only")
     asyncio.run(serve(config))

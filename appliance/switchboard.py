@@ -24,6 +24,7 @@ from appliance.hotel.model import DEPARTMENTS, Hotel
 from appliance.sentences import Catalogue
 from appliance.sessions import (
     CallControl,
+    CallRefused,
     CallStatus,
     Seat,
     Session,
@@ -233,8 +234,11 @@ class Switchboard:
         return self.hotel.name
 
     def admit(self, channel: str) -> Seat:
-        """A place for a new call on ``channel`` (``CallRefused`` when its lines are full or
-        the appliance is not taking calls); give it to ``open`` or ``register``."""
+        """A place for a new call on ``channel`` (``CallRefused`` when its lines are full, the
+        appliance is not taking calls, or the disk cannot keep the call); give it to ``open``
+        or ``register``."""
+        if (problem := self.sessions.store.health.problem()) is not None:
+            raise CallRefused(problem.code, problem.message)
         return self.sessions.admission.take(channel)
 
     async def register(
@@ -247,7 +251,8 @@ class Switchboard:
         session_id: str | None = None,
     ) -> Session:
         """A call known before its audio comes (a phone call at its webhook): its row is
-        written now, and ``attach`` gives it its loop once the audio path is up."""
+        written now, and ``attach`` gives it its loop once the audio path is up. When storage
+        fails on the way (a full disk), StoreError."""
         return await self.sessions.create_session(
             channel=channel, caller_id=caller_id, direction=direction, session_id=session_id,
             language=self.voice.default_language, origin="line", seat=seat,

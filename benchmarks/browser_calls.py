@@ -101,7 +101,11 @@ async def main(counts: list[int]) -> None:
         config = dataclasses.replace(
             defaults,
             paths=dataclasses.replace(defaults.paths, data_dir=folder / "data"),
-            webrtc=WebRtcSettings(host_addresses=("127.0.0.1",), max_sessions=max(counts)),
+            # Every simulated guest calls from loopback: one address holds them all.
+            webrtc=WebRtcSettings(
+                host_addresses=("127.0.0.1",), max_sessions=max(counts),
+                max_calls_per_address=max(counts), max_sockets_per_address=2 * max(counts),
+            ),  # fmt: skip
         )
         voices = ["en-us", "en-gb"]
         questions = {v: [espeak(q, folder, v) for q in QUESTIONS] for v in voices}

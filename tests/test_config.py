@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 from conftest import appliance_env, run_appliance
 
-from appliance.config import DEFAULT_CONFIG_PATH, ENV_VARS, Config, default_config, load_config
+from appliance.config import (
+    DEFAULT_CONFIG_PATH,
+    ENV_VARS,
+    Config,
+    SyncSettings,
+    default_config,
+    load_config,
+)
 from appliance.errors import ConfigError
 
 
@@ -185,3 +192,20 @@ def test_config_show_masks_secrets(tmp_path: Path) -> None:
     assert "test-admin-token" not in result.stdout
     assert shown["twilio"]["auth_token"] == "****5b4a"
     assert shown["recording"]["aws_access_key_id"] == "(not set)"
+
+
+def test_every_sync_setting_has_an_environment_name(tmp_path: Path) -> None:
+    named = {key for section, key in ENV_VARS.values() if section == "sync"}
+    assert named == {f.name for f in dataclasses.fields(SyncSettings)}
+    config = load(
+        write(tmp_path, ""), APPLIANCE_SYNC_ENABLED="true", APPLIANCE_SYNC_DESTINATION="https",
+        APPLIANCE_SYNC_PROPERTY_ID="harbor-view", APPLIANCE_SYNC_HTTPS_URL="https://group.example/in",
+        APPLIANCE_SYNC_SCHEDULE="15 * * * *", APPLIANCE_SYNC_SETTLE_MINUTES="30",
+        APPLIANCE_SYNC_RETRY_MAX_S="600",
+    )  # fmt: skip
+    assert (config.sync.destination, config.sync.property_id, config.sync.https_url) == (
+        "https", "harbor-view", "https://group.example/in"
+    )
+    assert (config.sync.schedule, config.sync.settle_minutes, config.sync.retry_max_s) == (
+        "15 * * * *", 30, 600.0
+    )

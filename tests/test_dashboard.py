@@ -83,6 +83,10 @@ async def test_the_dashboard_shows_the_weeks_numbers(
             executable_path=CHROMIUM, args=["--no-sandbox", "--headless=new"]
         )
         page = await browser.new_page(viewport={"width": 1400, "height": 1800})
+        await page.add_init_script(
+            "window.blocked = []; document.addEventListener('securitypolicyviolation',"
+            " (e) => window.blocked.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
         await page.goto(base + "/dashboard")
         assert page.url.endswith("/login")
         await page.fill("#token", "not-the-token")
@@ -154,6 +158,17 @@ async def test_the_dashboard_shows_the_weeks_numbers(
 
         screenshot = tmp_path / "dashboard.png"
         await page.screenshot(path=str(screenshot), full_page=True)
+        # Everything above ran under the page's Content-Security-Policy, nothing blocked.
+        assert await page.evaluate("window.blocked") == []
+
+        # Signing out ends the sign-in on the server: a copy of the cookie opens nothing.
+        (cookie,) = [c for c in await page.context.cookies() if c["name"] == "appliance_admin"]
+        await page.click("#sign-out")
+        await page.wait_for_url("**/login")
+        replayed = urllib.request.Request(
+            base + "/dashboard/data", headers={"Cookie": f"appliance_admin={cookie['value']}"}
+        )
+        assert (await asyncio.to_thread(fetch_request, replayed))[0] == 401
         await browser.close()
 
     assert screenshot.stat().st_size > 20_000

@@ -83,8 +83,17 @@ HEARD_PCM = """() => {
 }"""
 
 
+# Conditions are functions: a bare expression would be eval'd in the page, which its policy forbids.
+
+
 async def lines(page: Page, selector: str) -> list[str]:
     return [text.strip() for text in await page.locator(selector).all_inner_texts()]
+
+
+#: Every load or script the page's Content-Security-Policy blocks, as the browser reports it.
+WATCH_POLICY = """window.blocked = [];
+document.addEventListener('securitypolicyviolation',
+  (e) => window.blocked.push(e.violatedDirective + ' ' + e.blockedURI));"""
 
 
 async def test_a_guest_asks_in_the_browser_and_hears_the_answer(
@@ -92,19 +101,21 @@ async def test_a_guest_asks_in_the_browser_and_hears_the_answer(
 ) -> None:
     launched, folder = browser
     page = await launched.new_page(viewport={"width": 390, "height": 844})  # a phone's screen
-    await page.goto(f"{served}/")
-    await page.wait_for_function("document.getElementById('talk').disabled === false")
+    await page.add_init_script(WATCH_POLICY)
+    opened = await page.goto(f"{served}/")
+    assert opened is not None and "frame-ancestors 'none'" in opened.headers["content-security-policy"]
+    await page.wait_for_function("() => document.getElementById('talk').disabled === false")
     hotel = json.loads(get(f"{served}/voice/webrtc/config")[1])["hotel"]
     assert await page.locator("h1").inner_text() == hotel
 
     await page.click("#talk")
-    await page.wait_for_function("window.talk.state === 'live'", timeout=20_000)
+    await page.wait_for_function("() => window.talk.state === 'live'", timeout=20_000)
     await page.evaluate(RECORD_REPLY)
     await page.wait_for_function(
-        "[...document.querySelectorAll('#transcript .caller.final')].length > 0", timeout=40_000
+        "() => [...document.querySelectorAll('#transcript .caller.final')].length > 0", timeout=40_000
     )
     await page.wait_for_function(
-        "document.querySelectorAll('#transcript .agent').length >= 2", timeout=20_000
+        "() => document.querySelectorAll('#transcript .agent').length >= 2", timeout=20_000
     )
     await page.wait_for_timeout(4_000)  # the answer plays out
     ARTIFACTS.mkdir(exist_ok=True)
@@ -123,7 +134,8 @@ async def test_a_guest_asks_in_the_browser_and_hears_the_answer(
     assert says_time(str(words).lower(), "11"), words
 
     await page.click("#talk")  # hang up
-    await page.wait_for_function("window.talk.state === 'idle'")
+    await page.wait_for_function("() => window.talk.state === 'idle'")
+    assert await page.evaluate("window.blocked") == []  # the page works under its policy
     rows: list[dict[str, object]] = []
     for _ in range(100):  # the hang-up reaches the server, which closes the row
         status, body = get(f"{served}/voice/calls?channel=webrtc", token=ADMIN_TOKEN)
@@ -148,7 +160,7 @@ async def test_a_denied_microphone_is_explained(served: str, tmp_path: Path) -> 
         )  # fmt: skip
         page = await launched.new_page()
         await page.goto(f"{served}/talk")
-        await page.wait_for_function("document.getElementById('talk').disabled === false")
+        await page.wait_for_function("() => document.getElementById('talk').disabled === false")
         await page.click("#talk")
         status = page.locator("#status.problem")
         await status.wait_for(timeout=10_000)

@@ -4,6 +4,7 @@ checked against the database; who may read it."""
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import urllib.error
 import urllib.request
@@ -19,7 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from appliance.analytics.kpis import Period, summary
 from appliance.analytics.metrics import refusal
 from appliance.app import Appliance, build_appliance
-from appliance.config import AnalyticsSettings, Config, ServerSettings
+from appliance.clients import Client
+from appliance.config import AnalyticsSettings, Config, MetricsSettings, ServerSettings
 from appliance.engines import build_engines
 from appliance.server import create_app
 
@@ -36,10 +38,12 @@ async def serve(state: Appliance) -> tuple[web.AppRunner, str]:
 
 @pytest.fixture()
 async def served(config: Config, request: pytest.FixtureRequest) -> AsyncIterator[tuple[Appliance, str]]:
+    params = dict(getattr(request, "param", {}))
     settings = dataclasses.replace(
         config,
         server=ServerSettings(admin_token=ADMIN_TOKEN),
-        analytics=AnalyticsSettings(**getattr(request, "param", {})),
+        metrics=params.pop("metrics", MetricsSettings()),
+        analytics=AnalyticsSettings(**params),
     )
     fill(settings.paths.database_file, week_of_calls(datetime.now(UTC), seed=3, days=2))
     engines = build_engines(settings)
@@ -51,8 +55,8 @@ async def served(config: Config, request: pytest.FixtureRequest) -> AsyncIterato
     engines.close()
 
 
-def scrape(url: str, token: str | None = None) -> tuple[int, str]:
-    request = urllib.request.Request(url)
+def scrape(url: str, token: str | None = None, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers or {})
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
@@ -62,10 +66,10 @@ def scrape(url: str, token: str | None = None) -> tuple[int, str]:
         return err.code, err.read().decode()
 
 
-async def get(url: str, token: str | None = None) -> tuple[int, str]:
+async def get(url: str, token: str | None = None, headers: dict[str, str] | None = None) -> tuple[int, str]:
     import asyncio
 
-    return await asyncio.to_thread(scrape, url, token)
+    return await asyncio.to_thread(scrape, url, token, headers)
 
 
 async def test_metrics_parse_and_match_the_database(served: tuple[Appliance, str]) -> None:
@@ -125,16 +129,46 @@ async def test_token_mode_needs_a_token(served: tuple[Appliance, str]) -> None:
     assert (await get(base + "/metrics", ADMIN_TOKEN))[0] == 200
 
 
-def test_local_mode_answers_the_local_network_only() -> None:
+@pytest.mark.parametrize(
+    "served", [{"metrics": MetricsSettings(allow=("10.20.0.0/24",))}], indirect=True
+)
+async def test_without_a_token_only_this_machine_and_allowed_networks_scrape(
+    served: tuple[Appliance, str],
+) -> None:
+    """The guest Wi-Fi is a private network too: it needs the token. A scraper on the
+    monitoring VLAN (behind the hotel's proxy here) does not; nor does this machine, when it
+    asks for this machine and not for a name a web page made point here."""
+    _, base = served
+    assert (await get(base + "/metrics"))[0] == 200
+    guest = await get(base + "/metrics", headers={"X-Forwarded-For": "192.168.1.20"})
+    assert guest[0] == 401 and "192.168.1.20" in guest[1]
+    assert (await get(base + "/metrics", headers={"X-Forwarded-For": "10.20.0.7"}))[0] == 200
+    rebound = await get(base + "/metrics", headers={"Host": f"evil.example:{base.rsplit(':', 1)[1]}"})
+    assert rebound[0] == 403 and "evil.example" in rebound[1]
+    assert (await get(base + "/metrics", METRICS_TOKEN, {"X-Forwarded-For": "192.168.1.20"}))[0] == 401
+    assert (await get(base + "/metrics", ADMIN_TOKEN, {"Host": "evil.example"}))[0] == 200
+
+
+def test_local_mode_trusts_loopback_and_the_allowed_networks_only() -> None:
     local = AnalyticsSettings(metrics_access="local")
-    assert refusal("127.0.0.1", "", local, "") is None
-    assert refusal("10.1.2.3", "", local, "") is None
-    assert refusal("192.168.1.20", "", local, "") is None
-    outside = refusal("8.8.4.4", "", local, "")
-    assert outside is not None and "8.8.4.4" in outside
-    assert refusal("8.8.4.4", f"Bearer {METRICS_TOKEN}",
-                   AnalyticsSettings(metrics_token=METRICS_TOKEN), "") is None  # fmt: skip
-    unset = refusal("127.0.0.1", "", AnalyticsSettings(metrics_access="token"), "")
+    allow = [ipaddress.ip_network("10.20.0.0/24")]
+    names = {"frontdesk-box"}
+
+    def why(address: str, host: str = "127.0.0.1:8080", auth: str = "", proxied: bool = False,
+            settings: AnalyticsSettings = local) -> str | None:  # fmt: skip
+        return refusal(Client(address, False, proxied), host, auth, settings, allow, "", names)
+
+    assert why("127.0.0.1") is None
+    assert why("10.20.0.9", "frontdesk-box:8080") is None
+    for guest in ("10.1.2.3", "192.168.1.20", "8.8.4.4"):
+        refused = why(guest)
+        assert refused is not None and guest in refused
+    assert why("127.0.0.1", proxied=True) is not None  # through a proxy: not this machine
+    assert why("127.0.0.1", "rebind.attacker.example") is not None
+    assert why("127.0.0.1", "[::1]:8080") is None and why("127.0.0.1", "localhost") is None
+    with_token = AnalyticsSettings(metrics_token=METRICS_TOKEN)
+    assert why("8.8.4.4", "anything", f"Bearer {METRICS_TOKEN}", settings=with_token) is None
+    unset = why("127.0.0.1", settings=AnalyticsSettings(metrics_access="token"))
     assert unset is not None and "APPLIANCE_METRICS_TOKEN" in unset
 
 

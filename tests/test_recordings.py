@@ -4,6 +4,7 @@ or an S3 bucket (a real S3 endpoint on loopback)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import stat
@@ -17,7 +18,7 @@ import boto3
 import numpy as np
 import pytest
 from aiohttp import web
-from conftest import SPEECH_DIR, free_port
+from conftest import SPEECH_DIR, appliance_env, free_port, run_appliance
 from faster_whisper import decode_audio
 from moto.server import ThreadedMotoServer
 
@@ -360,3 +361,69 @@ async def test_the_agent_repeating_card_digits_is_silenced_and_its_own_numbers_a
     assert not any(ch.isdigit() for ch in said[1].content) and "4539" not in str(call)
     assert rms(span(samples, rate, 1.0, 2.0)) == 0.0
     assert said[2].content.endswith("until 10.") and rms(span(samples, rate, 2.1, 2.9)) > 3000
+
+
+async def test_files_a_call_left_with_no_recording_to_finish_are_removed_at_start(
+    config: Config,
+) -> None:
+    """A disk that filled as a call began left its raw files empty, and no row says where their
+    recording goes: nothing can finish them, so the next start removes them. A raw file whose
+    call does name its recording is finished as before."""
+    settings = recording_config(config)
+    engines = build_engines(settings)
+    first = await build_appliance(settings, engines)
+    kept = await first.sessions.create_session(channel="phone")
+    for frame in phone_frames(0.5):
+        kept.record(CALLER, frame)
+    await kept.recorder.close()  # type: ignore[union-attr]  # the process dies mid-call
+    first.sessions._sessions.clear()
+    await first.close()
+    live = settings.paths.data_dir / "recordings" / ".live"
+    for name in ("CAfull0001.raw", "CAfull0001.checked", "CAfull0002.raw", "CAfull0003.checked"):
+        (live / name).write_bytes(b"")
+    second = await build_appliance(settings, engines)
+    call = await second.store.read(calls.get_call, kept.id)
+    await second.close()
+    engines.close()
+    assert list(live.iterdir()) == []
+    assert Path(call["recording_url"]).is_file()
+
+
+@pytest.mark.slow  # the command runs as its own process
+async def test_erase_that_cannot_remove_a_recording_says_what_it_did(config: Config) -> None:
+    settings = recording_config(config)
+    engines = build_engines(settings)
+    state = await build_appliance(settings, engines)
+    stuck = []
+    for caller in ("+15558880001", "+15558880002"):
+        session = await state.sessions.create_session(channel="phone", caller_id=caller)
+        session.record(CALLER, phone_frames(0.2)[0])
+        await state.sessions.end_session(session.id)
+        url = Path((await state.store.read(calls.get_call, session.id))["recording_url"])
+        url.unlink()
+        (url / "held").mkdir(parents=True)  # in its place, something the box cannot remove
+        stuck.append(str(url))
+    runner = web.AppRunner(create_app(state), access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"http://127.0.0.1:{port}/admin/calls/erase", json={"caller": "+15558880001"}) as reply,
+    ):
+        status, report = reply.status, await reply.json()
+    await runner.cleanup()
+    await state.close()
+    engines.close()
+    assert status == 200, report
+    assert report["calls"] == 1 and report["recordings"] == 0
+    assert [r["url"] for r in report["recordings_not_removed"]] == [stuck[0]]
+    # The command, on the file: it says what it removed, names what it could not, exits 1.
+    env = appliance_env(APPLIANCE_DATA_DIR=str(settings.paths.data_dir), APPLIANCE_PORT=str(free_port()),
+                        VOICE_RECORDING_ENABLED="true")  # fmt: skip
+    erased = await asyncio.to_thread(
+        run_appliance, "calls", "erase", "--caller", "+15558880002", "--yes", env=env
+    )
+    assert erased.returncode == 1, erased.stderr
+    assert "erased +15558880002: 1 calls" in erased.stdout
+    assert stuck[1] in erased.stderr.replace("\n", "") and "still on disk" in erased.stderr

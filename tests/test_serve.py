@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import (
     ADMIN_TOKEN,
@@ -20,6 +22,9 @@ from conftest import (
     run_appliance,
     wait_for_health,
 )
+
+from appliance.cli.common import EXIT_DATABASE_LOCKED
+from appliance.config import INSTALL_ROOT
 
 #: Real `appliance serve` and `doctor` processes.
 pytestmark = pytest.mark.slow
@@ -160,3 +165,37 @@ def test_doctor_passes_on_an_installed_machine(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout
     assert "all checks passed" in result.stdout
+
+
+def test_a_database_another_process_holds_stops_serve_in_one_line_for_good(tmp_path: Path) -> None:
+    """Exit 6, one line saying who holds what, no traceback; and the unit's systemd does not
+    restart it every five seconds for ever."""
+    data = tmp_path / "data"
+    data.mkdir()
+    holder = duckdb.connect(str(data / "appliance.duckdb"))  # another process holds the file
+    try:
+        result = run_appliance(
+            "serve", "--port", str(free_port()), env=appliance_env(APPLIANCE_DATA_DIR=str(data))
+        )
+    finally:
+        holder.close()
+    assert result.returncode == EXIT_DATABASE_LOCKED, result.stderr
+    errors = [json.loads(line) for line in result.stderr.splitlines() if '"level": "error"' in line]
+    assert len(errors) == 1 and "held by another process" in errors[0]["event"], result.stderr
+    assert "Traceback" not in result.stderr
+    unit = (INSTALL_ROOT / "systemd" / "appliance.service").read_text()
+    prevented = re.search(r"^RestartPreventExitStatus=(.*)$", unit, re.MULTILINE)
+    assert prevented is not None and str(EXIT_DATABASE_LOCKED) in prevented.group(1).split()
+    limit = re.search(r"^LimitNOFILE=(\d+)$", unit, re.MULTILINE)
+    assert limit is not None and int(limit.group(1)) >= 65536
+
+
+def test_config_check_refuses_what_serve_refuses() -> None:
+    for token, named in (("", "APPLIANCE_ADMIN_TOKEN"), ("abc123", "could be guessed")):
+        result = run_appliance(
+            "config", "check", env=appliance_env(APPLIANCE_HOST="0.0.0.0", APPLIANCE_ADMIN_TOKEN=token)
+        )
+        assert result.returncode == 3, result.stdout
+        assert named in result.stderr and "abc123" not in result.stderr + result.stdout
+    fine = run_appliance("config", "check", env=appliance_env(APPLIANCE_HOST="0.0.0.0"))
+    assert fine.returncode == 0, fine.stderr

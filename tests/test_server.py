@@ -49,7 +49,8 @@ async def test_health_is_200_with_every_model_loaded(
     assert set(body["models"]) == {"stt", "llm", "tts", "nlu"}
     for model in body["models"].values():
         assert model["loaded"] is True and model["load_time_s"] > 0 and model["path"]
-    assert set(body) == {"status", "version", "uptime_s", "active_sessions", "models"}
+    assert set(body) == {"status", "version", "uptime_s", "active_sessions", "storage", "models"}
+    assert body["storage"]["ok"] is True and body["storage"]["free_mb"] > 64
 
 
 async def test_health_is_503_while_loading(

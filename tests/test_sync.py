@@ -35,6 +35,7 @@ from appliance.analytics.sync import (
 )
 from appliance.config import INSTALL_ROOT, AnalyticsSettings, SyncSettings
 from appliance.errors import SyncError
+from appliance.store import calls
 
 NOW = datetime(2026, 11, 20, 10, 17, tzinfo=UTC)
 BUCKET = "group-analytics"
@@ -450,3 +451,83 @@ async def test_serve_syncs_on_its_schedule(tmp_path: Path, receiver: tuple[Recei
     finally:
         db.close()
     assert sum(row["calls"] for body in got.kept.values() for row in body["rows"]) == expected > 0
+
+
+async def test_a_call_still_open_is_sent_once_it_has_ended_never_skipped(tmp_path: Path) -> None:
+    """Two calls in one hour, the second left open by a kill -9; `sync now` two hours later,
+    then the restart closes it as interrupted, then sync again: the bucket has both calls,
+    as the summary does, and the period with no call was not counted as sent."""
+    path = tmp_path / "appliance.duckdb"
+    db = open_file(path)
+    hour = (NOW - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    add_call(db, FakeCall("VSfirst", hour + timedelta(minutes=5)))
+    add_call(db, FakeCall("VSopen", hour + timedelta(minutes=20), status="active"))
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    server = start_moto(port)
+    try:
+        runner = runner_for(db, s3_settings(endpoint), now=hour + timedelta(hours=2, minutes=10))
+        first = await runner.run()
+        assert first.error is None and first.sent == 0 and first.empty == 1, first
+        assert download_all(endpoint, tmp_path / "before") == []
+        status = await runner.status()
+        assert status.watermark == hour and status.sent == 0 and status.pending == ()
+
+        calls.mark_interrupted(db)  # what the next start does to a call the crash left open
+        second = await runner.run()
+        assert second.error is None and second.sent == 1, second
+        keys = download_all(endpoint, tmp_path / "group")
+        assert keys == [f"hourly/property={PROPERTY}/date={hour:%Y-%m-%d}/hourly_{hour:%H}00-{hour.hour + 1:02d}00.parquet"]
+        in_bucket = duckdb.connect().execute(
+            f"SELECT sum(calls) FROM read_parquet('{tmp_path}/group/hourly/*/*/*.parquet')"
+        ).fetchone()[0]
+        everything = summary(db, AnalyticsSettings(), Period(hour - timedelta(days=1), NOW)).calls
+        assert in_bucket == everything == 2
+    finally:
+        server.stop()
+        db.close()
+
+
+async def test_until_now_sends_the_current_hour_and_nothing_twice(
+    tmp_path: Path, receiver: tuple[Receiver, str]
+) -> None:
+    """An operator sends the hour in progress (`sync now --until now`): its ended calls go at
+    once, the one still open waits, and the regular runs that follow send the rest of the hour
+    without sending anything twice."""
+    got, url = receiver
+    got.script.clear()
+    data = tmp_path / "data"
+    path = data / "appliance.duckdb"
+    if datetime.now(UTC).minute == 0:  # the hour has no whole minute to send yet
+        await asyncio.sleep(61 - datetime.now(UTC).second)
+    now = datetime.now(UTC)
+    this_hour = now.replace(minute=0, second=0, microsecond=0)
+    db = open_file(path)
+    add_call(db, FakeCall("VSyesterday", now - timedelta(days=1)))
+    add_call(db, FakeCall("VSthishour", this_hour + timedelta(seconds=30), duration_s=5))
+    db.close()
+    config = tmp_path / "sync.toml"
+    config.write_text(f'[sync]\nenabled = true\ndestination = "https"\nproperty_id = "{PROPERTY}"\n'
+                      f'https_url = "{url}"\n')  # fmt: skip
+    env = appliance_env(APPLIANCE_DATA_DIR=str(data), APPLIANCE_PORT=str(free_port()),
+                        APPLIANCE_CONFIG=str(config), APPLIANCE_SYNC_HTTPS_TOKEN="group-token")  # fmt: skip
+    code, out, err = await run(env, "sync", "now", "--until", "now", "--json")
+    assert code == 0, err
+    report = json.loads(out)["report"]
+    sent = {row["hour_start"][:13] for body in got.kept.values() for row in body["rows"]}
+    assert f"{this_hour:%Y-%m-%dT%H}" in sent and report["error"] is None
+
+    # Later in the hour another call comes and goes; the next runs send it, and only it.
+    db = open_file(path)
+    add_call(db, FakeCall("VSlater", datetime.now(UTC) + timedelta(seconds=61), duration_s=5))
+    runner = runner_for(db, replace(SyncSettings(
+        enabled=True, destination="https", property_id=PROPERTY, https_url=url,
+        https_token="group-token"), timeout_s=5.0), now=this_hour + timedelta(hours=3))  # fmt: skip
+    assert (await runner.run()).error is None
+    total = sum(row["calls"] for body in got.kept.values() for row in body["rows"])
+    everything = summary(db, AnalyticsSettings(), Period(now - timedelta(days=3), now + timedelta(hours=3)))
+    db.close()
+    assert total == everything.calls == 3
+    assert len(got.kept) == len(got.attempts)  # no batch twice
+    code, _, err = await run(env, "sync", "now", "--until", "tomorrow")
+    assert code == 2 and "--until" in err

@@ -13,15 +13,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import duckdb
 import pytest
 import soxr
 from conftest import appliance_env, run_appliance, says_time
-from twilio_fakes import FakeTwilioRest, SimulatedCall, phone_ready_appliance, sign
+from twilio_fakes import ACCOUNT_SID, FakeTwilioRest, SimulatedCall, phone_ready_appliance, sign
 
 from appliance.app import Appliance
 from appliance.audio.codecs import mulaw_decode
 from appliance.audio.frames import AudioFrame, concat
-from appliance.config import Config
+from appliance.config import Config, RecordingSettings
 from appliance.engines import Engines
 from appliance.store import calls
 
@@ -466,3 +467,94 @@ async def test_huge_media_frames_neither_stall_the_loop_nor_pass_unlogged(
         await wait_for(lambda c=call: rig.state.sessions.find(c.call_sid) is None)  # type: ignore[misc]
     logged = [r.getMessage() for r in caplog.records if "bad WebSocket message" in r.getMessage()]
     assert len(logged) == 2, logged
+
+
+class FullDiskConnection:
+    """The store's DuckDB connection on a full disk: reads work, and every write fails to
+    commit with the very error DuckDB raises there (seen on a 2 MB tmpfs filled up)."""
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    def execute(self, query: str, *args: Any) -> Any:
+        if query.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            raise duckdb.TransactionException(
+                'TransactionContext Error: Failed to commit: Could not write file '
+                '"/var/lib/appliance/appliance.duckdb.wal": No space left on device'
+            )
+        return self._connection.execute(query, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+
+async def health(rig: Rig) -> tuple[int, dict[str, Any]]:
+    async with rig.http.get(rig.public + "/voice/health") as reply:
+        return reply.status, await reply.json()
+
+
+def put_through(twiml: str) -> bool:
+    return "<Dial" in twiml and FRONT_DESK in twiml and "<Connect>" not in twiml
+
+
+async def test_a_recording_the_full_disk_refuses_puts_the_caller_through_and_closes_the_call(
+    engines: Engines, config: Config
+) -> None:
+    """The call's row is written, then its recording cannot be (the kernel says ENOSPC, here
+    from /dev/full behind the file it writes first). The caller hears a sentence and rings
+    the front desk, the row is closed, no empty file is left, and health says why."""
+    settings = dataclasses.replace(config, recording=RecordingSettings(enabled=True))
+    async with (
+        phone_ready_appliance(settings, engines, FRONT_DESK) as (state, public, _),
+        aiohttp.ClientSession() as http,
+    ):  # fmt: skip
+        rig = Rig(state, public, FakeTwilioRest(), http)
+        live = settings.paths.data_dir / "recordings" / ".live"
+        live.mkdir(parents=True)
+        call = SimulatedCall(public)
+        (live / f"{call.call_sid}.checked").symlink_to("/dev/full")
+        status, twiml = await call.webhook(http, "/voice/twilio/inbound", {
+            "CallSid": call.call_sid, "AccountSid": ACCOUNT_SID, "From": "+15551230001",
+            "To": "+12075550100", "Direction": "inbound"})  # fmt: skip
+        assert status == 200 and put_through(twiml), twiml
+        assert "can't take your call" in twiml
+        row = await state.store.read(calls.get_call, call.call_sid)
+        assert row is not None and row["status"] == "failed" and row["error_code"] == "disk-full"
+        assert list(live.iterdir()) == []
+        code, body = await health(rig)
+        assert code == 503 and body["storage"]["problem"] == "disk-full", body
+        assert "No space left on device" in body["storage"]["message"]
+        # While it is so, the next caller is put through before anything is written.
+        later = SimulatedCall(public)
+        assert put_through(await later.dial(http))
+        assert await state.store.read(calls.get_call, later.call_sid) is None
+        assert state.sessions.admission.in_use("phone") == 0
+
+
+async def test_a_database_that_cannot_commit_puts_the_caller_through(rig: Rig) -> None:
+    store = rig.state.store
+    connection = store.connection
+    store._connection = FullDiskConnection(connection)  # type: ignore[assignment]
+    try:
+        call = SimulatedCall(rig.public)
+        twiml = await call.dial(rig.http)
+    finally:
+        store._connection = connection
+    assert put_through(twiml) and "can't take your call" in twiml, twiml
+    assert await rig.state.store.read(calls.get_call, call.call_sid) is None
+    code, body = await health(rig)
+    assert code == 503 and body["status"] == "disk-full" and body["storage"]["ok"] is False
+    assert rig.state.sessions.admission.in_use("phone") == 0
+
+
+async def test_a_disk_with_no_room_left_puts_callers_through_and_health_says_so(rig: Rig) -> None:
+    free = rig.state.store.health.free_bytes()
+    assert free is not None
+    rig.state.store.health.low_bytes = free + 1024 * 1024 * 1024  # the disk, as full as it gets
+    twiml = await SimulatedCall(rig.public).dial(rig.http)
+    assert put_through(twiml) and "can't take your call" in twiml
+    code, body = await health(rig)
+    assert code == 503 and body["storage"]["problem"] == "disk-full"
+    assert "MB free" in body["storage"]["message"]
+    rig.state.store.health.low_bytes = 0
+    assert "<Connect><Stream" in await SimulatedCall(rig.public).dial(rig.http)

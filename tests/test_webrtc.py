@@ -4,9 +4,13 @@ side, and on the other the client a lobby kiosk PC uses, speaking the page's sig
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import gc
 import json
+import logging
+import random
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -39,18 +43,15 @@ class Rig:
     http: aiohttp.ClientSession
 
 
-@pytest.fixture()
-async def rig(engines: Engines, config: Config) -> AsyncIterator[Rig]:
+@contextlib.asynccontextmanager
+async def rig_with(engines: Engines, config: Config, **webrtc: Any) -> AsyncIterator[Rig]:
     settings = dataclasses.replace(
         config,
-        webrtc=WebRtcSettings(
-            host_addresses=("127.0.0.1",),
-            max_sessions=2,
-            idle_timeout_s=3.0,
-            stats_interval_s=1.0,
-            connect_timeout_s=10.0,
-        ),  # fmt: skip
-    )
+        webrtc=WebRtcSettings(**{
+            "host_addresses": ("127.0.0.1",), "max_sessions": 2, "idle_timeout_s": 3.0,
+            "stats_interval_s": 1.0, "connect_timeout_s": 10.0, **webrtc,
+        }),
+    )  # fmt: skip
     state = await build_appliance(settings, engines)
     state.open_for_calls()
     runner = web.AppRunner(create_app(state), access_log=None)
@@ -61,6 +62,12 @@ async def rig(engines: Engines, config: Config) -> AsyncIterator[Rig]:
         yield Rig(state, f"http://127.0.0.1:{port}", http)
     await state.close()
     await runner.cleanup()
+
+
+@pytest.fixture()
+async def rig(engines: Engines, config: Config) -> AsyncIterator[Rig]:
+    async with rig_with(engines, config) as made:
+        yield made
 
 
 class Ear:
@@ -293,3 +300,99 @@ def test_received_audio_of_any_layout_becomes_mono_pcm_at_its_level() -> None:
         mono = to_audio_frame(frame)
         assert mono.sample_rate_hz == 48000 and mono.sample_count == 960
         assert np.abs(mono.samples().astype(int) - tone).max() <= 1
+
+
+async def offer_sdp() -> str:
+    """A real offer, as aiortc's client (a kiosk PC) makes it, ICE gathered in full."""
+    pc = RTCPeerConnection()
+    pc.addTransceiver("audio")
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp = pc.localDescription.sdp
+    await pc.close()
+    return str(sdp)
+
+
+def without(sdp: str, *prefixes: str) -> str:
+    return "\r\n".join(line for line in sdp.split("\r\n") if not line.startswith(prefixes))
+
+
+async def test_offers_that_could_never_connect_are_refused_before_they_take_a_line(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No fingerprint, no port, no candidate to reach: 400, nothing spent. An offer aiortc's
+    parser chokes on is a 400 that says so, never a 500 with a traceback in the log."""
+    good = await offer_sdp()
+    port = re.search(r"m=audio (\d+)", good)
+    assert port is not None
+    insane = [
+        ("fingerprint", without(good, "a=fingerprint:")),
+        ("fingerprint", good.replace("a=fingerprint:sha-256 ", "a=fingerprint:sha-256 ZZ:")),
+        ("port", good.replace(f"m=audio {port.group(1)} ", "m=audio 0 ")),
+        ("candidate", without(good, "a=candidate:")),
+        ("candidate", re.sub(r"(a=candidate:\S+ 1 udp \d+ \S+) \d+ ", r"\1 0 ", good)),
+    ]
+    rng = random.Random(17)
+    lines = good.split("\r\n")
+    hostile = []
+    for _ in range(60):  # lines cut short, dropped or doubled, as a fuzzer sends them
+        mutated = list(lines)
+        index = rng.randrange(1, len(mutated))
+        kind = rng.random()
+        if kind < 0.4:
+            mutated[index] = mutated[index][: rng.randrange(len(mutated[index]) + 1)]
+        elif kind < 0.7:
+            del mutated[index]
+        else:
+            mutated.insert(index, rng.choice(["a=setup:actpa", "a=rtpmap:x", "a=ssrc:abc", "m=audio",
+                                               "a=rtcp:abc", "a=group:BUNDLE 9", "a=mid"]))  # fmt: skip
+        hostile.append("\r\n".join(mutated))
+    caplog.set_level(logging.WARNING)
+    for named, sdp in [*insane, *(("", h) for h in hostile)]:
+        async with rig.http.post(f"{rig.url}/voice/webrtc/offer", json={"type": "offer", "sdp": sdp}) as reply:
+            body = await reply.json()
+            if reply.status == 200:  # a harmless change: a call like any other
+                await rig.state.webrtc.close_all()
+                continue
+            assert reply.status == 400, (reply.status, body, sdp)
+            assert named in body["message"], body
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert rig.state.sessions.admission.in_use("browser") == 0
+    assert rig.state.webrtc.peer_connections == 0
+
+
+async def test_one_address_cannot_hold_every_browser_line(engines: Engines, config: Config) -> None:
+    """Offers that never connect, posted again and again from one address, hold at most its
+    share of the lines: a guest elsewhere (behind the hotel's proxy here) still gets through."""
+    async with rig_with(engines, config, max_sessions=4, connect_timeout_s=30.0) as rig:
+        answered = []
+        for _ in range(4):
+            async with rig.http.post(
+                f"{rig.url}/voice/webrtc/offer", json={"type": "offer", "sdp": await offer_sdp()}
+            ) as reply:
+                answered.append((reply.status, (await reply.json()).get("error")))
+        assert answered[:2] == [(200, None), (200, None)]
+        assert answered[2:] == [(429, "too-many-calls")] * 2
+        async with rig.http.post(
+            f"{rig.url}/voice/webrtc/offer", json={"type": "offer", "sdp": await offer_sdp()},
+            headers={"X-Forwarded-For": "10.0.0.9"},
+        ) as reply:  # fmt: skip
+            assert reply.status == 200, await reply.text()
+        assert rig.state.sessions.admission.in_use("browser") == 3
+        await rig.state.webrtc.close_all()
+
+
+async def test_a_signalling_socket_that_brings_no_offer_is_closed(
+    engines: Engines, config: Config
+) -> None:
+    async with rig_with(engines, config, offer_timeout_s=1.0) as rig:
+        started = time.monotonic()
+        async with rig.http.ws_connect(f"{rig.url}/voice/webrtc", heartbeat=None) as ws:
+            said = await asyncio.wait_for(ws.receive(), 5)
+            assert json.loads(said.data) == {
+                "type": "error", "code": "no-offer",
+                "message": "no offer came within 1 s; the connection is closed",
+            }  # fmt: skip
+            assert (await asyncio.wait_for(ws.receive(), 5)).type in (
+                aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING,
+            )  # fmt: skip
+        assert 0.9 < time.monotonic() - started < 3

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -21,6 +21,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from appliance.analytics.kpis import STAGES, call_facts_sql
+from appliance.clients import Client, in_networks, names_this_machine
 from appliance.config import AnalyticsSettings
 from appliance.store.database import Connection
 
@@ -185,10 +186,18 @@ def render(
 
 
 def refusal(
-    remote: str | None, authorization: str, settings: AnalyticsSettings, admin_token: str
+    client: Client,
+    host: str,
+    authorization: str,
+    settings: AnalyticsSettings,
+    allow: Collection[ipaddress.IPv4Network | ipaddress.IPv6Network],
+    admin_token: str,
+    names: Collection[str],
 ) -> str | None:
     """Why this scrape may not read /metrics; None when it may. A bearer token (the metrics
-    token or the admin token) always works; "local" also lets in loopback and private networks."""
+    token or the admin token) always works. On "local", this machine's loopback and the
+    ``[metrics] allow`` networks need none, if they name this machine in Host (a page
+    elsewhere cannot make a browser on the LAN scrape it by pointing its own name at us)."""
     scheme, _, given = authorization.partition(" ")
     tokens = [t for t in (settings.metrics_token, admin_token) if t]
     if scheme.lower() == "bearer" and given and any(
@@ -199,17 +208,11 @@ def refusal(
         if not tokens:
             return "[analytics] metrics_access is token but no APPLIANCE_METRICS_TOKEN is set"
         return "/metrics needs a token: Authorization: Bearer <metrics token>"
-    if _local(remote):
-        return None
-    return f"/metrics answers the local network only, not {remote or 'an unknown address'}"
-
-
-def _local(remote: str | None) -> bool:
-    if not remote:
-        return False
-    try:
-        address = ipaddress.ip_address(remote.split("%", 1)[0])
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_private or address.is_link_local
-
+    if not (client.loopback or in_networks(client.address, allow)):
+        return (
+            f"/metrics needs a token from {client.address or 'an unknown address'}: only this "
+            "machine and the [metrics] allow networks may scrape without one"
+        )
+    if not names_this_machine(host, names):
+        return f"/metrics without a token answers requests for this machine, not for Host {host!r}"
+    return None

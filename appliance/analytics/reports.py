@@ -23,13 +23,18 @@ R = TypeVar("R")
 
 
 def server_json(
-    base_url: str, token: str, method: str, path: str, timeout_s: float = 600
+    base_url: str,
+    token: str,
+    method: str,
+    path: str,
+    timeout_s: float = 600,
+    body: dict[str, Any] | None = None,
 ) -> Any:
     """One admin API call; a StoreError that says what the server answered otherwise."""
     request = urllib.request.Request(
         base_url + path,
         method=method,
-        data=b"{}" if method == "POST" else None,
+        data=json.dumps(body or {}).encode() if method == "POST" else None,
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     try:
@@ -99,17 +104,19 @@ def read_sync_status(config: Config) -> tuple[dict[str, Any], str]:
     return _on_file_async(config, status), where
 
 
-def sync_now(config: Config) -> tuple[dict[str, Any], str]:
-    """One sync run: by the running server, or here on the file. Raises SyncError when off."""
+def sync_now(config: Config, until_now: bool = False) -> tuple[dict[str, Any], str]:
+    """One sync run (``until_now``: the current hour too, up to this minute): by the running
+    server, or here on the file. Raises SyncError when off."""
     if not config.sync.enabled:
         raise SyncError("sync-off", "sync is off ([sync] enabled = false): nothing leaves the box")
     base = server_url(config)
     if running_appliance(base) is not None:
-        data = server_json(base, config.server.admin_token, "POST", "/admin/sync/now")
+        body = {"until": "now"} if until_now else {}
+        data = server_json(base, config.server.admin_token, "POST", "/admin/sync/now", body=body)
         return dict(data), f"by the running server at {base}"
 
     async def run(runner: SyncRunner) -> dict[str, Any]:
-        report = await runner.run()
+        report = await runner.run(until_now)
         return {"report": report.to_dict(), "status": (await runner.status()).to_dict()}
 
     where = f"on {config.paths.database_file} (no appliance server is running)"

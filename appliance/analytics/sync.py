@@ -2,9 +2,11 @@
 Parquet in an S3-compatible bucket, or as JSON or Parquet to an HTTPS endpoint.
 
 How nothing is lost and nothing doubles: a run first *plans* every hour that has settled
-since the watermark into batches, one per UTC date, each with a key fixed by its period
-(``hourly/property=<id>/date=<d>/hourly_0000-1300.parquet``), and stores the plan and the new
-watermark in one transaction. Then it delivers the pending batches oldest first; a batch is
+since the watermark, and in which no call is still open, into batches, one per UTC date, each
+with a key fixed by its period (``hourly/property=<id>/date=<d>/hourly_0000-1300.parquet``),
+and stores the plan and the new watermark in one transaction. A call still open (or left
+``active`` by a crash, until the next start closes it) holds the watermark at its hour, so
+it is sent once it has ended, never skipped. Then it delivers the pending batches oldest first; a batch is
 marked sent only after the destination accepted it. A crash or a failure leaves the batch
 pending, and the next run sends the same key again: the object is overwritten, the HTTPS
 receiver sees the same Idempotency-Key. A box offline for a week plans a week of batches and
@@ -32,22 +34,16 @@ from appliance.analytics.schedule import parse_schedule
 from appliance.config import AnalyticsSettings, SyncSettings
 from appliance.errors import SyncError
 from appliance.privacy import redact
+from appliance.store import sync as store_sync
 from appliance.store.access import jsonable
 from appliance.store.database import Connection
+from appliance.store.sync import Batch, batch_key, plan_periods
+
+__all__ = ["Batch", "FileDatabase", "S3Destination", "SyncRunner", "batch_key", "plan_periods", "sync_loop"]
 
 _LOGGER = logging.getLogger(__name__)
 
 R = TypeVar("R")
-
-
-@dataclass(frozen=True)
-class Batch:
-    """One delivery: a dataset over a period within one UTC date."""
-
-    key: str
-    dataset: str
-    period_start: datetime
-    period_end: datetime
 
 
 @dataclass(frozen=True)
@@ -71,10 +67,13 @@ class SyncStatus:
 @dataclass(frozen=True)
 class SyncReport:
     planned: int
+    #: Batches delivered (each with rows): a period with no ended call is not one of them...
     sent: int
     rows: int
     pending: int
     error: str | None
+    #: ...but one of these, marked done without sending anything.
+    empty: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -213,119 +212,6 @@ class FileDatabase:
         return await self.read(fn, *args)
 
 
-def _floor_hour(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def _stamp(moment: datetime, day: datetime) -> str:
-    hours = int((moment - day).total_seconds() // 3600)
-    return f"{hours:02d}00"
-
-
-def batch_key(dataset: str, property_id: str, start: datetime, end: datetime) -> str:
-    """The key a batch is sent under, fixed by its period: a retry sends the same key."""
-    day = start.replace(hour=0)
-    return (
-        f"{dataset}/property={property_id}/date={day:%Y-%m-%d}/"
-        f"{dataset}_{_stamp(start, day)}-{_stamp(end, day)}.parquet"
-    )
-
-
-def plan_periods(watermark: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
-    """[watermark, until) cut at each UTC midnight: one batch per date."""
-    periods = []
-    start = watermark
-    while start < until:
-        midnight = start.replace(hour=0) + timedelta(days=1)
-        end = min(midnight, until)
-        periods.append((start, end))
-        start = end
-    return periods
-
-
-def _plan(
-    db: Connection, destination: str, property_id: str, datasets: tuple[str, ...], settled: datetime
-) -> int:
-    """Store the batches for every settled hour past the watermark, and the new watermark."""
-    row = db.execute(
-        "SELECT watermark FROM sync_state WHERE destination = ?", [destination]
-    ).fetchone()
-    if row is None:
-        first = db.execute("SELECT min(start_time) FROM voice_calls").fetchone()
-        start = _floor_hour(first[0]) if first and first[0] is not None else settled
-        start = start.replace(hour=0)
-    else:
-        start = row[0].astimezone(UTC)
-    periods = plan_periods(start, settled)
-    db.execute("BEGIN TRANSACTION")
-    try:
-        for period_start, period_end in periods:
-            for dataset in datasets:
-                db.execute(
-                    "INSERT INTO sync_batches (destination, batch_key, period_start, period_end,"
-                    " status, created_at) VALUES (?, ?, ?, ?, 'pending', now()) ON CONFLICT DO NOTHING",
-                    [destination, batch_key(dataset, property_id, period_start, period_end),
-                     period_start, period_end],
-                )  # fmt: skip
-        db.execute(
-            "INSERT INTO sync_state (destination, watermark) VALUES (?, ?)"
-            " ON CONFLICT (destination) DO UPDATE SET watermark = excluded.watermark",
-            [destination, max(start, settled)],
-        )
-        db.execute("COMMIT")
-    except Exception:
-        db.execute("ROLLBACK")
-        raise
-    return len(periods) * len(datasets)
-
-
-def _pending(db: Connection, destination: str) -> list[Batch]:
-    rows = db.execute(
-        "SELECT batch_key, period_start, period_end FROM sync_batches"
-        " WHERE destination = ? AND status = 'pending' ORDER BY period_start, batch_key",
-        [destination],
-    ).fetchall()
-    return [
-        Batch(key, key.split("/", 1)[0], start.astimezone(UTC), end.astimezone(UTC))
-        for key, start, end in rows
-    ]
-
-
-def _mark_sent(db: Connection, destination: str, key: str, rows: int) -> None:
-    db.execute(
-        "UPDATE sync_batches SET status = 'sent', rows = ?, attempts = attempts + 1,"
-        " last_error = NULL, sent_at = now() WHERE destination = ? AND batch_key = ?",
-        [rows, destination, key],
-    )
-
-
-def _mark_failed(db: Connection, destination: str, key: str | None, error: str, retry_at: datetime) -> None:
-    if key is not None:
-        db.execute(
-            "UPDATE sync_batches SET attempts = attempts + 1, last_error = ?"
-            " WHERE destination = ? AND batch_key = ?",
-            [error, destination, key],
-        )
-    db.execute(
-        "UPDATE sync_state SET failures = failures + 1, last_error = ?, last_attempt_at = now(),"
-        " next_attempt_at = ? WHERE destination = ?",
-        [error, retry_at, destination],
-    )
-
-
-def _mark_success(db: Connection, destination: str) -> None:
-    db.execute(
-        "UPDATE sync_state SET failures = 0, last_error = NULL, last_attempt_at = now(),"
-        " last_success_at = now(), next_attempt_at = NULL WHERE destination = ?",
-        [destination],
-    )
-
-
-def _failures(db: Connection, destination: str) -> int:
-    row = db.execute("SELECT failures FROM sync_state WHERE destination = ?", [destination]).fetchone()
-    return int(row[0]) if row else 0
-
-
 def _export(
     db: Connection,
     batch: Batch,
@@ -333,72 +219,58 @@ def _export(
     analytics: AnalyticsSettings,
     settings: SyncSettings,
 ) -> list[dict[str, Any]]:
-    """Write the batch's rows to ``target`` as Parquet (DuckDB's writer); return them too."""
+    """Write the batch's rows to ``target`` as Parquet; return them too. Transcripts (opted in)
+    go out with card and phone numbers removed."""
     if batch.dataset == "hourly":
-        cursor = db.execute(hourly_sql(analytics), [batch.period_start, batch.period_end])
+        query = hourly_sql(analytics)
     else:
-        cursor = db.execute(_calls_sql(analytics, settings), [batch.period_start, batch.period_end])
-    names = [d[0] for d in cursor.description or []]
-    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        query = store_sync.calls_sql(
+            call_facts_sql(analytics), settings.caller_hash_salt, settings.include_transcripts
+        )
+    records = store_sync.rows(db, query, batch)
     if batch.dataset == "calls" and settings.include_transcripts:
-        for row in rows:
+        for row in records:
             row["transcript"] = redact(row["transcript"]) if row["transcript"] else None
-    table = f"sync_{uuid.uuid4().hex}"
-    query = hourly_sql(analytics) if batch.dataset == "hourly" else _calls_sql(analytics, settings)
-    db.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM ({query}) LIMIT 0",
-               [batch.period_start, batch.period_end])  # fmt: skip
-    try:
-        if rows:
-            marks = ", ".join("?" for _ in names)
-            db.executemany(f"INSERT INTO {table} VALUES ({marks})", [list(r.values()) for r in rows])
-        quoted = str(target).replace("'", "''")
-        db.execute(f"COPY {table} TO '{quoted}' (FORMAT parquet)")
-    finally:
-        db.execute(f"DROP TABLE IF EXISTS {table}")
-    return rows
+    store_sync.write_parquet(db, query, batch, records, target)
+    return records
 
 
-#: The per-call dataset's columns (opt-in): no caller number, only its salted hash.
-def _calls_sql(analytics: AnalyticsSettings, settings: SyncSettings) -> str:
-    salt = settings.caller_hash_salt.replace("'", "''")
-    transcript = "transcription" if settings.include_transcripts else "NULL::VARCHAR"
-    return f"""
-    SELECT session_id, channel, language, start_time, duration_seconds, outcome, turns,
-           caller_turns, tool_runs, department, sentiment, flag_reason, after_hours,
-           CASE WHEN caller_id IS NULL THEN NULL ELSE sha256('{salt}' || caller_id) END AS caller_hash,
-           {transcript} AS transcript
-    FROM ({call_facts_sql(analytics)}) WHERE outcome <> 'active' ORDER BY start_time
-    """
+def _plan(
+    db: Connection,
+    destination: str,
+    property_id: str,
+    datasets: tuple[str, ...],
+    until: datetime,
+    whole_hours: bool,
+) -> int:
+    """Plan up to ``until``, but not past the start of a call still open: its hour is sent
+    once it has ended (whole hours on schedule; to the minute when an operator asks for now)."""
+    opened = store_sync.earliest_open_call(db)
+    if opened is not None:
+        held = store_sync.floor_hour(opened) if whole_hours else store_sync.floor_minute(opened)
+        if held < until:
+            _LOGGER.info(
+                "sync holds at %s: a call that started then is still open",
+                held.isoformat(timespec="minutes"),
+            )
+            until = held
+    return store_sync.plan(db, destination, property_id, datasets, until)
 
 
 def _status(db: Connection, settings: SyncSettings, target: str) -> SyncStatus:
-    destination = target
-    state = db.execute(
-        "SELECT watermark, last_success_at, last_attempt_at, last_error, failures, next_attempt_at"
-        " FROM sync_state WHERE destination = ?",
-        [destination],
-    ).fetchone()
-    pending = db.execute(
-        "SELECT batch_key FROM sync_batches WHERE destination = ? AND status = 'pending'"
-        " ORDER BY period_start, batch_key",
-        [destination],
-    ).fetchall()
-    sent = db.execute(
-        "SELECT count(*) FROM sync_batches WHERE destination = ? AND status = 'sent'", [destination]
-    ).fetchone()
-    values = state or (None, None, None, None, 0, None)
+    found = store_sync.state(db, target)
     return SyncStatus(
         enabled=settings.enabled,
         destination=settings.destination,
         target=target,
-        watermark=values[0],
-        last_success_at=values[1],
-        last_attempt_at=values[2],
-        last_error=values[3],
-        failures=int(values[4]),
-        next_attempt_at=values[5],
-        pending=tuple(r[0] for r in pending),
-        sent=int(sent[0]) if sent else 0,
+        watermark=found.watermark,
+        last_success_at=found.last_success_at,
+        last_attempt_at=found.last_attempt_at,
+        last_error=found.last_error,
+        failures=found.failures,
+        next_attempt_at=found.next_attempt_at,
+        pending=found.pending,
+        sent=found.sent,
     )
 
 
@@ -440,23 +312,30 @@ class SyncRunner:
             return 0.0
         return float(min(self.settings.retry_base_s * 2 ** (failures - 1), self.settings.retry_max_s))
 
-    async def run(self) -> SyncReport:
-        """Plan what has settled, then deliver every pending batch oldest first; stop at the
-        first failure (the next run resumes there)."""
+    async def run(self, until_now: bool = False) -> SyncReport:
+        """Plan what has settled (``until_now``: everything up to this minute, for an operator
+        who asks), then deliver every pending batch oldest first; stop at the first failure
+        (the next run resumes there)."""
         if not self.settings.enabled:
             raise SyncError("sync-off", "sync is off ([sync] enabled = false): nothing leaves the box")
         async with self._running:
-            return await self._run()
+            return await self._run(until_now)
 
-    async def _run(self) -> SyncReport:
+    async def _run(self, until_now: bool) -> SyncReport:
         # The watermark belongs to the place the data goes: a new bucket or URL gets it all.
         name = self.target
         # Per-call rows only when opted in; aggregates always.
         datasets = ("hourly", "calls") if self.settings.include_calls else ("hourly",)
-        settled = _floor_hour(self._now() - timedelta(minutes=self.settings.settle_minutes))
-        planned = await self._db.write(_plan, name, self.settings.property_id, datasets, settled)
-        pending = await self._db.read(_pending, name)
-        sent = rows = 0
+        now = self._now()
+        if until_now:
+            until = store_sync.floor_minute(now)
+        else:
+            until = store_sync.floor_hour(now - timedelta(minutes=self.settings.settle_minutes))
+        planned = await self._db.write(
+            _plan, name, self.settings.property_id, datasets, until, not until_now
+        )
+        pending = await self._db.read(store_sync.pending, name)
+        sent = empty = rows = 0
         current: Batch | None = None
         try:
             with tempfile.TemporaryDirectory(prefix="appliance-sync-") as scratch:
@@ -467,22 +346,27 @@ class SyncRunner:
                         await asyncio.to_thread(
                             self.destination.send, current, target, records, self.settings.property_id
                         )
-                    await self._db.write(_mark_sent, name, current.key, len(records))
-                    sent += 1
-                    rows += len(records)
+                    await self._db.write(store_sync.mark_sent, name, current.key, len(records))
+                    if records:
+                        sent += 1
+                        rows += len(records)
+                    else:
+                        empty += 1  # a period with no ended call: nothing to send
         except SyncError as err:
-            failures = await self._db.read(_failures, name) + 1
+            failures = await self._db.read(store_sync.failures, name) + 1
             retry_at = self._now() + timedelta(seconds=self.backoff_s(failures))
-            await self._db.write(_mark_failed, name, current.key if current else None, err.message, retry_at)
+            await self._db.write(
+                store_sync.mark_failed, name, current.key if current else None, err.message, retry_at
+            )
             _LOGGER.warning(
                 "sync to %s failed (%d in a row; next try after %s): %s",
                 self.destination.target, failures, retry_at.isoformat(timespec="seconds"), err.message,
             )  # fmt: skip
-            return SyncReport(planned, sent, rows, len(pending) - sent, err.message)
-        await self._db.write(_mark_success, name)
+            return SyncReport(planned, sent, rows, len(pending) - sent - empty, err.message, empty)
+        await self._db.write(store_sync.mark_success, name)
         if sent:
             _LOGGER.info("synced %d batch(es), %d row(s) to %s", sent, rows, self.destination.target)
-        return SyncReport(planned, sent, rows, 0, None)
+        return SyncReport(planned, sent, rows, 0, None, empty)
 
 
 async def sync_loop(runner: SyncRunner, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -12,9 +13,21 @@ from appliance.analytics import metrics
 from appliance.analytics.kpis import Period, summary
 from appliance.api import parse_since
 from appliance.app import APPLIANCE, Appliance
+from appliance.clients import client_of, machine_names, networks
 from appliance.errors import SyncError
-from appliance.http import json_error
+from appliance.http import json_body, json_error, text_field
+from appliance.logs import Throttled, over
 from appliance.store.access import jsonable
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _say_refused(count: int, since_s: float | None, latest: str) -> None:
+    _LOGGER.warning("refused %d /metrics scrape(s)%s; the latest from %s", count, over(since_s), latest)
+
+
+#: Refused scrapes, said once per ten seconds however many come.
+REFUSED_SCRAPES = web.AppKey("refused_scrapes", Throttled)
 
 
 def _state(request: web.Request) -> Appliance:
@@ -57,9 +70,13 @@ async def sync_status(request: web.Request) -> web.Response:
 
 
 async def sync_now(request: web.Request) -> web.Response:
+    """One sync run now; ``{"until": "now"}`` sends the current hour too, up to this minute."""
     state = _state(request)
+    until = text_field(await json_body(request), "until")
+    if until not in (None, "now"):
+        return json_error(400, "bad-until", f'until may only be "now" (the current hour too), not {until!r}')
     try:
-        report = await state.sync.run()
+        report = await state.sync.run(until_now=until == "now")
     except SyncError as err:
         return json_error(409, err.code, err.message)
     status = await state.sync.status()
@@ -68,15 +85,23 @@ async def sync_now(request: web.Request) -> web.Response:
 
 async def prometheus(request: web.Request) -> web.Response:
     state = _state(request)
+    config = state.config
     why = metrics.refusal(
-        request.remote,
+        client_of(request),
+        request.headers.get("Host", ""),
         request.headers.get("Authorization", ""),
-        state.config.analytics,
-        state.config.server.admin_token,
+        config.analytics,
+        networks(config.metrics.allow),
+        config.server.admin_token,
+        machine_names(config.twilio.public_base_url),
     )
     if why is not None:
-        code = 401 if "token" in why else 403
-        return json_error(code, "metrics-refused", why)
+        request.app[REFUSED_SCRAPES](f"{client_of(request).address or '?'}: {why}")
+        code = 401 if "needs a token" in why else 403
+        response = json_error(code, "metrics-refused", why)
+        if code == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     snapshot = await state.store.read(metrics.read_snapshot, state.config.analytics)
     active: dict[str, int] = {}
     for session in state.sessions.active():
@@ -100,6 +125,7 @@ async def prometheus(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    app[REFUSED_SCRAPES] = Throttled(_say_refused)
     app.router.add_get("/admin/analytics/summary", analytics_summary)
     app.router.add_get("/admin/sync/status", sync_status)
     app.router.add_post("/admin/sync/now", sync_now)

@@ -64,7 +64,10 @@ class CallRecorder:
         self._next_ms = [0.0, 0.0]
         self._checked_ms = 0.0
         self._closed = False
-        self._queue(self._file.open)
+
+    async def open(self) -> None:
+        """Make the raw file (on the writer thread); an OSError says the disk cannot."""
+        await self._writer.call(self._file.open)
 
     def _queue(self, job: Callable[..., None], *args: Any) -> None:
         future = self._writer.enqueue(job, *args)
@@ -142,11 +145,15 @@ class _RawFile:
 
     def open(self) -> None:
         private_dir(self.raw_path.parent)
-        self._fd = os.open(self.raw_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-        self._checked_fd = os.open(
-            checked_path(self.raw_path), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600
-        )
-        self.write_checked(0.0)
+        try:
+            self._fd = os.open(self.raw_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+            self._checked_fd = os.open(
+                checked_path(self.raw_path), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600
+            )
+            self.write_checked(0.0)
+        except OSError:
+            self.close()  # a full disk: no descriptor is kept for a file that cannot be written
+            raise
 
     def write_checked(self, checked_ms: float) -> None:
         if self._checked_fd >= 0:

@@ -88,14 +88,26 @@ def _shown(name: str, value: Any) -> str:
 
 
 @sync_app.command("now")
-def sync_now_command(as_json: JsonOption = False, config: ConfigOption = None) -> None:
+def sync_now_command(
+    until: Annotated[
+        str | None,
+        typer.Option(
+            help="now: send the current hour too, up to this minute (calls still open wait) "
+            "[default: the hours that have settled]"
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
     """Plan what has settled and deliver every pending batch now, backoff or not."""
     from appliance.analytics.reports import sync_now
     from appliance.errors import SyncError
 
+    if until not in (None, "now"):
+        raise typer.BadParameter(f"{until!r}: the only choice is now", param_hint="--until")
     settings = settings_from(config)
     try:
-        data, where = records_call(lambda: sync_now(settings))
+        data, where = records_call(lambda: sync_now(settings, until_now=until == "now"))
     except SyncError as error:
         fail(error, EXIT_CHECK_FAILED)
     report, status = data["report"], data["status"]
@@ -103,9 +115,11 @@ def sync_now_command(as_json: JsonOption = False, config: ConfigOption = None) -
         print(json.dumps(data, indent=2))
     else:
         out.print(f"[dim]{escape(where)}[/]", highlight=False)
+        empty = report.get("empty", 0)
         out.print(
             f"sent {report['sent']} batch(es), {report['rows']} row(s) to {escape(status['target'])}; "
-            f"{report['pending']} pending",
+            f"{report['pending']} pending"
+            + (f"; {empty} period(s) had no ended call and sent nothing" if empty else ""),
             highlight=False,
         )
     if report["error"]:

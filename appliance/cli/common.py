@@ -2,7 +2,8 @@
 
 Exit codes scripts can rely on: 0 ok, 1 a check found a problem, 2 wrong usage,
 3 configuration error, 4 a model is missing, corrupt or failed to load, 5 the server
-could not start (address in use).
+could not start (address in use), 6 the database is held by another process (systemd
+does not restart the server for 3, 4 or 6: waiting would not fix them).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ EXIT_CHECK_FAILED = 1
 EXIT_CONFIG = 3
 EXIT_MODEL = 4
 EXIT_SERVER = 5
+EXIT_DATABASE_LOCKED = 6
 
 _LOGGER = logging.getLogger("appliance")
 

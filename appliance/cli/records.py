@@ -160,6 +160,7 @@ def calls_purge(
     report = records_call(lambda: access.purge(days))
     where(access, False)
     out.print(f"purged calls older than {days} days: {_removed(report)}", highlight=False)
+    _not_removed(report)
 
 
 @calls_app.command("erase")
@@ -185,6 +186,20 @@ def calls_erase(
         )
         raise typer.Exit(EXIT_CHECK_FAILED)
     out.print(f"erased {report['caller']}: {_removed(report)}", highlight=False)
+    _not_removed(report)
+
+
+def _not_removed(report: dict[str, Any]) -> None:
+    """Recordings whose rows are gone but whose files would not go: named, and exit 1."""
+    failed = report.get("recordings_not_removed") or []
+    for item in failed:
+        err.print(
+            f"[bold red]error[/] (recording-not-removed): {escape(item['url'])}: {escape(item['error'])}",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    if failed:
+        err.print(f"{len(failed)} recording(s) are still on disk: remove them by hand", highlight=False)
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 def _removed(report: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from appliance import __version__
 from appliance.cli.common import (
     EXIT_CHECK_FAILED,
     EXIT_CONFIG,
+    EXIT_DATABASE_LOCKED,
     EXIT_MODEL,
     EXIT_OK,
     EXIT_SERVER,
@@ -24,7 +25,7 @@ from appliance.cli.common import (
     settings_from,
 )
 from appliance.config import load_config
-from appliance.errors import ConfigError, ModelError, ServerError
+from appliance.errors import ConfigError, ModelError, ServerError, StoreError
 from appliance.logs import configure_logging
 
 _LOGGER = logging.getLogger("appliance")
@@ -66,6 +67,11 @@ def serve(
     except ServerError as error:
         _LOGGER.error("%s", error.message)
         raise typer.Exit(EXIT_SERVER) from None
+    except StoreError as error:
+        # One line, no traceback: another process holds the file, or the disk failed it.
+        _LOGGER.error("cannot open the database: %s", error.message)
+        locked = error.code == "database-locked"
+        raise typer.Exit(EXIT_DATABASE_LOCKED if locked else EXIT_CHECK_FAILED) from None
 
 
 @app.command()

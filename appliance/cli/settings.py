@@ -11,8 +11,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from appliance.cli.common import (
+    EXIT_CONFIG,
     ConfigOption,
     config_app,
+    err,
     out,
     settings_from,
 )
@@ -44,10 +46,16 @@ def config_show(
 
 @config_app.command("check")
 def config_check(config: ConfigOption = None) -> None:
-    """Load the settings and report every problem; exit 3 if any key is wrong."""
+    """Load the settings and report every problem; exit 3 if any key is wrong, or if `serve`
+    would refuse them (an address other machines reach with no admin token, or a weak one)."""
+    from appliance.server import exposure_problem
+
     settings = settings_from(config)
     for note in settings.warnings():
         out.print(f"[yellow]note[/]: {escape(note)}", highlight=False)
+    if (exposed := exposure_problem(settings.server.host, settings.server.admin_token)) is not None:
+        err.print(f"[bold red]error[/] (admin-token): {escape(exposed)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_CONFIG)
     out.print(
         "configuration ok: " + (", ".join(settings.sources) or "built-in defaults"), highlight=False
     )

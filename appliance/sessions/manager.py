@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -18,7 +19,8 @@ from appliance.sessions.control import CallControl, NoCallControl
 from appliance.sessions.session import CHANNELS, SETTLE_S, CallStatus, Origin, Session, SessionError
 from appliance.store import calls
 from appliance.store.database import Store
-from appliance.store.recordings import SAFE_ID, Recordings
+from appliance.store.health import STORAGE_CODES
+from appliance.store.recordings import SAFE_ID, Recordings, open_recorder
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -160,14 +162,30 @@ class SessionManager:
             session.recorder, session.recording_url = self.recordings.start(
                 session_id, session.started_at
             )
-            await self.store.write(
-                calls.update_call, session_id, {"recording_url": session.recording_url}
-            )
+            try:
+                await open_recorder(session.recorder)
+                await self.store.write(
+                    calls.update_call, session_id, {"recording_url": session.recording_url}
+                )
+            except StoreError as err:
+                await self._close_half_made(session_id, err)
+                raise
         self._sessions[session_id] = session
         _LOGGER.info("session started on %s", channel, extra={"session_id": session_id})
         if origin == "api" and (self._sweeper is None or self._sweeper.done()):
             self._sweeper = asyncio.create_task(self._expire_idle(), name="idle-api-sessions")
         return session
+
+    async def _close_half_made(self, session_id: str, err: StoreError) -> None:
+        """The call's row is written but the call cannot go on (a full disk): it is closed as
+        failed with the reason, if the disk takes that small update, and the store remembers
+        the fault (health says so; new calls go to the front desk meanwhile)."""
+        if err.code in STORAGE_CODES:
+            self.store.health.record(err)
+        with contextlib.suppress(StoreError):
+            await self.store.write(
+                calls.finish_call, session_id, str(CallStatus.FAILED), datetime.now(UTC), err.code
+            )
 
     async def _expire_idle(self) -> None:
         """End API sessions nobody has added a turn to for ``api_idle_s``; stop when none is left."""

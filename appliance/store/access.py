@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from appliance.config import Config, RecordingSettings
 from appliance.errors import StoreError
+from appliance.instance import running_address
 from appliance.store import calls, records
 from appliance.store.database import connect
 from appliance.store.recordings import Recordings, open_recordings
@@ -197,7 +198,11 @@ def server_url_for(host: str, port: int) -> str:
 
 
 def server_url(config: Config) -> str:
-    return server_url_for(config.server.host, config.server.port)
+    """Where the server of this configuration's data listens: the address it wrote when it
+    started (`serve --port` may differ from the configuration), else the configured one."""
+    return running_address(config.paths.data_dir) or server_url_for(
+        config.server.host, config.server.port
+    )
 
 
 def running_appliance(base_url: str) -> dict[str, Any] | None:

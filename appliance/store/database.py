@@ -13,6 +13,7 @@ import duckdb
 
 from appliance.errors import StoreError
 from appliance.files import make_private, private_dir, private_files
+from appliance.store.health import StorageHealth, storage_fault
 from appliance.store.schema import migrate
 from appliance.workers import ModelWorker
 
@@ -63,6 +64,8 @@ class Store:
         self._connection: Connection | None = None
         self._readers: queue.Queue[Connection] = queue.Queue()
         self._pending: set[asyncio.Future[Any]] = set()
+        #: Whether the data folder takes writes: free space and the last failed write.
+        self.health = StorageHealth(path.parent)
 
     async def open(self, on_open: Callable[[Connection], Any] | None = None) -> None:
         """Open the file, apply migrations, then run ``on_open`` (crash recovery) on the writer."""
@@ -81,8 +84,17 @@ class Store:
         return self._connection
 
     async def write(self, fn: Callable[..., R], /, *args: Any) -> R:
-        """Run ``fn(connection, *args)`` on the writer thread and wait for it."""
-        return await self._writer.call(fn, self.connection, *args)
+        """Run ``fn(connection, *args)`` on the writer thread and wait for it. A write that
+        fails for want of storage (a full disk) raises StoreError and is reported to
+        ``health``; any other failure is raised as it is."""
+        try:
+            return await self._writer.call(fn, self.connection, *args)
+        except (OSError, duckdb.Error) as err:
+            fault = storage_fault(err, f"writing to {self.path}")
+            if fault is None:
+                raise
+            self.health.record(fault)
+            raise fault from err
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, what: str = "write") -> None:
         """Queue a write without waiting. It is queued before this returns, so writes keep the
@@ -92,8 +104,14 @@ class Store:
 
         def done(finished: asyncio.Future[Any]) -> None:
             self._pending.discard(finished)
-            if not finished.cancelled() and finished.exception() is not None:
-                _LOGGER.error("database %s failed", what, exc_info=finished.exception())
+            if finished.cancelled() or (error := finished.exception()) is None:
+                return
+            fault = storage_fault(error, f"writing to {self.path}")
+            if fault is not None:
+                self.health.record(fault)
+                _LOGGER.error("database %s failed: %s", what, fault.message)
+            else:
+                _LOGGER.error("database %s failed", what, exc_info=error)
 
         future.add_done_callback(done)
 

@@ -11,10 +11,17 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
-from appliance.audio.recording import RAW_SUFFIX, CallRecorder, finish_raw, remove_raw
+from appliance.audio.recording import (
+    CHECKED_SUFFIX,
+    RAW_SUFFIX,
+    CallRecorder,
+    finish_raw,
+    remove_raw,
+)
 from appliance.config import RecordingSettings
 from appliance.errors import StoreError
 from appliance.files import private_dir
+from appliance.store.health import storage_fault
 from appliance.workers import ModelWorker
 
 _LOGGER = logging.getLogger(__name__)
@@ -70,15 +77,44 @@ def _raw(live: Path, session_id: str) -> CallRecorder:
     return CallRecorder(live / f"{check_id(session_id)}{RAW_SUFFIX}", _WRITER)
 
 
+async def open_recorder(recorder: CallRecorder) -> None:
+    """Open a call's raw file (on the writer thread). A disk that cannot take it is a
+    StoreError, and nothing it made is left behind."""
+    try:
+        await recorder.open()
+    except OSError as err:
+        # What it made before the write failed (a full disk) would be left empty for ever.
+        try:
+            remove_raw(recorder.raw_path)
+        except OSError:
+            _LOGGER.exception("could not remove %s after its recording failed to start", recorder.raw_path)
+        fault = storage_fault(err, f"starting the recording {recorder.raw_path}")
+        assert fault is not None  # every OSError is a storage fault
+        raise fault from err
+
+
 def _orphans(live: Path, url_of: dict[str, str]) -> list[tuple[Path, str]]:
-    """Raw files a stopped process left in ``live``, with the URL their call row names."""
+    """Raw files a stopped process left in ``live``, with the URL their call row names. Those
+    no call row names a recording for (the disk filled as the call began, or the process died
+    before the row said where its recording goes) can never be finished, and raw audio never
+    outlives its call: they are removed."""
     found = []
+    strays = 0
     for raw in sorted(live.glob(f"*{RAW_SUFFIX}")):
         url = url_of.get(raw.stem)
         if url is None:
-            _LOGGER.warning("raw recording %s belongs to no known call; left in place", raw)
+            remove_raw(raw)
+            strays += 1
         else:
             found.append((raw, url))
+    for checked in sorted(live.glob(f"*{CHECKED_SUFFIX}")):
+        if not checked.with_suffix(RAW_SUFFIX).exists():
+            checked.unlink(missing_ok=True)
+            strays += 1
+    if strays:
+        _LOGGER.warning(
+            "removed %d file(s) in %s left by calls that had no recording to finish", strays, live
+        )
     return found
 
 

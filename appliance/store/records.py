@@ -18,16 +18,27 @@ from appliance.store.recordings import LocalRecordings, Recordings
 _LOGGER = logging.getLogger(__name__)
 
 
-def remove_recordings(urls: list[str], where: list[Recordings]) -> tuple[int, list[str]]:
-    """Delete each recording from the storage it belongs to. Returns how many were removed
-    and the URLs no configured storage owns (left alone)."""
-    removed, kept = 0, []
+def remove_recordings(
+    urls: list[str], where: list[Recordings]
+) -> tuple[int, list[str], list[dict[str, str]]]:
+    """Delete each recording from the storage it belongs to. Returns how many were removed,
+    the URLs no configured storage owns (left alone), and those that could not be removed
+    with why. Their rows are gone by now: a file that will not go is reported, never raised,
+    so the caller always learns what was done."""
+    removed, kept, failed = 0, [], []
     for url in urls:
-        if any(storage.delete(url) for storage in where):
+        try:
+            owned = any(storage.delete(url) for storage in where)
+        except (OSError, StoreError) as err:
+            reason = err.message if isinstance(err, StoreError) else (err.strerror or str(err))
+            _LOGGER.error("could not remove the recording %s: %s", url, reason)
+            failed.append({"url": url, "error": reason})
+            continue
+        if owned:
             removed += 1
         else:
             kept.append(url)
-    return removed, kept
+    return removed, kept, failed
 
 
 def purge(db: Connection, older_than: datetime, where: list[Recordings]) -> dict[str, Any]:
@@ -80,9 +91,10 @@ def erase(
 
 
 def _finish(report: dict[str, Any], where: list[Recordings]) -> dict[str, Any]:
-    removed, kept = remove_recordings(report.pop("recordings"), where)
+    removed, kept, failed = remove_recordings(report.pop("recordings"), where)
     report["recordings"] = removed
     report["recordings_elsewhere"] = kept
+    report["recordings_not_removed"] = failed
     return report
 
 

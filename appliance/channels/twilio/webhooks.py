@@ -14,7 +14,7 @@ from appliance.channels.twilio import twiml
 from appliance.channels.twilio.call import MAX_MESSAGE_BYTES, TwilioCall, TwilioCallControl
 from appliance.channels.twilio.rest import TwilioRest
 from appliance.config import DepartmentSettings, TwilioSettings, VoiceSettings
-from appliance.errors import ChannelError, ToolError
+from appliance.errors import ChannelError, StoreError, ToolError
 from appliance.http import json_body, json_error
 from appliance.sentences import Catalogue
 from appliance.sessions import CallRefused, CallStatus, SessionError
@@ -127,7 +127,7 @@ async def _answer(request: web.Request, path: str, direction: str) -> web.Stream
 
     if not channel.voice.enabled:
         return put_through("phone.closed")
-    busy = "phone.busy"
+    busy, unwell = "phone.busy", "phone.unwell"
     caller = form.get("To") if direction == "outbound" else form.get("From")
     try:
         seat = channel.switchboard.admit("phone")
@@ -137,7 +137,11 @@ async def _answer(request: web.Request, path: str, direction: str) -> web.Stream
         )  # fmt: skip
     except CallRefused as err:
         _LOGGER.warning("call %s put through to the front desk: %s", form.get("CallSid"), err.message)
-        return put_through(busy)
+        return put_through(busy if err.code in ("channel-busy", "not-accepting") else unwell)
+    except StoreError as err:
+        # The disk is full, or failing: the caller still reaches a person.
+        _LOGGER.error("call %s put through to the front desk: %s", form.get("CallSid"), err.message)
+        return put_through(unwell)
     except SessionError as err:
         if err.code == "session-ended":
             # A replay of the webhook of a call that is over: nothing to connect it to.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import resource
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -15,9 +16,11 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from appliance.audio.frames import AudioFrame
 from appliance.channels.webrtc import ice
 from appliance.channels.webrtc.media import RTC_RATE_HZ, OutboundAudio, to_audio_frame
-from appliance.channels.webrtc.signalling import Answer, Offer, Quality
+from appliance.channels.webrtc.signalling import Answer, Offer, Quality, offer_problem
+from appliance.clients import Holdings
 from appliance.config import WebRtcSettings
-from appliance.errors import ChannelError
+from appliance.errors import ChannelError, StoreError
+from appliance.logs import Throttled, over
 from appliance.sessions import CallRefused, CallStatus, Seat, SessionError
 from appliance.sessions.events import CallEvent
 from appliance.switchboard import LiveCall, Switchboard
@@ -26,6 +29,28 @@ _LOGGER = logging.getLogger(__name__)
 
 #: After the agent ends the call, the last frames still on their way are let through.
 END_GRACE_S = 0.3
+#: File descriptors browsers may never take: the models, the database, the logs, the
+#: listening socket...
+RESERVED_FDS = 64
+#: ...and those of each phone call (its media stream, webhooks, recording, REST requests)...
+FDS_PER_PHONE_CALL = 8
+#: ...and of each browser call (its signalling socket, ICE's UDP sockets, its recording).
+FDS_PER_BROWSER_CALL = 8
+
+
+def _say_refused(count: int, since_s: float | None, why: str) -> None:
+    _LOGGER.warning("refused %d browser connection(s)%s; the latest: %s", count, over(since_s), why)
+
+
+def _say_unoffered(count: int, since_s: float | None, why: str) -> None:
+    _LOGGER.info(
+        "closed %d signalling connection(s)%s that brought no offer: %s", count, over(since_s), why
+    )
+
+
+def descriptor_limit() -> int:
+    """How many file descriptors this process may hold."""
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 class WebRtcSink:
@@ -75,11 +100,50 @@ def browser_ice_servers(settings: WebRtcSettings) -> list[dict[str, object]]:
 class WebRtcChannel:
     """Every browser call of this server, and the cap on them."""
 
-    def __init__(self, switchboard: Switchboard, settings: WebRtcSettings) -> None:
+    def __init__(
+        self, switchboard: Switchboard, settings: WebRtcSettings, phone_lines: int = 0
+    ) -> None:
         self.switchboard = switchboard
         self.settings = settings
         self.calls: set[WebRtcCall] = set()
+        #: Signalling connections (and offers being answered) per guest address...
+        self.sockets = Holdings(settings.max_sockets_per_address)
+        #: ...and browser calls per guest address.
+        self.callers = Holdings(settings.max_calls_per_address)
+        self._phone_lines = phone_lines
+        #: A flood is refused by the thousand: the log says so in a line every ten seconds.
+        self.refused = Throttled(_say_refused)
+        self.unoffered = Throttled(_say_unoffered)
         ice.offer_only(settings.host_addresses)
+
+    @property
+    def socket_budget(self) -> int:
+        """How many signalling connections may be open at once, guests together: what the
+        descriptor limit leaves once every phone line and browser call has what it needs. A
+        flood of idle connections can take these and no more."""
+        reserved = (
+            RESERVED_FDS
+            + FDS_PER_PHONE_CALL * self._phone_lines
+            + FDS_PER_BROWSER_CALL * self.settings.max_sessions
+        )
+        return max(self.settings.max_sessions, descriptor_limit() - reserved)
+
+    def hold_socket(self, address: str) -> Callable[[], None]:
+        """A signalling connection (or an offer being answered) from ``address``: the way to
+        let it go; ChannelError when the address, or every guest together, holds too many."""
+        if self.sockets.total >= self.socket_budget:
+            raise ChannelError(
+                "connections-full",
+                "the appliance has all the browser connections it can hold; please try again shortly",
+            )
+        release = self.sockets.take(address)
+        if release is None:
+            raise ChannelError(
+                "too-many-connections",
+                f"{address} already has {self.sockets.limit} connections open here "
+                "([webrtc] max_sockets_per_address)",
+            )
+        return release
 
     @property
     def peer_connections(self) -> int:
@@ -87,11 +151,18 @@ class WebRtcChannel:
         return sum(1 for call in self.calls if call.pc.connectionState != "closed")
 
     async def answer(
-        self, offer: Offer, on_event: Callable[[CallEvent | Quality], None] | None = None
+        self,
+        offer: Offer,
+        on_event: Callable[[CallEvent | Quality], None] | None = None,
+        address: str = "",
     ) -> WebRtcCall:
-        """Take a browser's offer: the call is open, and its answer ready, on return."""
+        """Take a browser's offer from ``address``: the call is open, and its answer ready, on
+        return."""
         if not self.settings.enabled:
             raise ChannelError("webrtc-disabled", "browser calls are turned off ([webrtc] enabled)")
+        # Nothing is spent (no line, no peer connection) on an offer that could never connect.
+        if (problem := offer_problem(offer.sdp)) is not None:
+            raise ChannelError("bad-offer", problem)
         try:
             seat = self.switchboard.admit(offer.channel)
         except CallRefused as err:
@@ -99,7 +170,15 @@ class WebRtcChannel:
             if err.code == "channel-busy":
                 message += "; please try again in a few minutes or call the front desk"
             raise ChannelError(err.code, message) from err
-        call = WebRtcCall(self, on_event)
+        release = self.callers.take(address)
+        if release is None:
+            seat.release()
+            raise ChannelError(
+                "too-many-calls",
+                f"{address} already has {self.callers.limit} browser calls here "
+                "([webrtc] max_calls_per_address); hang one up first",
+            )
+        call = WebRtcCall(self, on_event, release)
         self.calls.add(call)
         try:
             await call.negotiate(offer, seat)
@@ -124,8 +203,10 @@ class WebRtcCall:
         self,
         channel: WebRtcChannel,
         on_event: Callable[[CallEvent | Quality], None] | None,
+        release_address: Callable[[], None] = lambda: None,
     ) -> None:
         self._channel = channel
+        self._release_address = release_address
         self._settings = channel.settings
         self._on_event = on_event
         self.pc = RTCPeerConnection(rtc_configuration(channel.settings))
@@ -161,16 +242,20 @@ class WebRtcCall:
     async def negotiate(self, offer: Offer, seat: Seat) -> None:
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
-        except ValueError as err:
-            raise ChannelError("bad-offer", f"the browser's offer cannot be used: {err}") from err
-        if self._remote is None:
-            raise ChannelError("bad-offer", "the offer carries no audio track from a microphone")
-        await self.pc.setLocalDescription(await self.pc.createAnswer())
+            if self._remote is None:
+                raise ChannelError("bad-offer", "the offer carries no audio track from a microphone")
+            await self.pc.setLocalDescription(await self.pc.createAnswer())
+        except ChannelError:
+            raise
+        except Exception as err:  # aiortc fails on hostile SDP with any error at all
+            raise ChannelError(
+                "bad-offer", f"the browser's offer cannot be used: {type(err).__name__}: {err}"
+            ) from err
         try:
             self.live = await self._channel.switchboard.open(
                 offer.channel, WebRtcSink(self._outbound), seat=seat, greet=False
             )
-        except SessionError as err:
+        except (SessionError, StoreError) as err:
             raise ChannelError(err.code, err.message) from err
         if self._on_event is not None:
             self.live.listen(self._on_event)
@@ -265,6 +350,7 @@ class WebRtcCall:
             with contextlib.suppress(Exception):
                 await self.pc.close()
             self._channel.calls.discard(self)
+            self._release_address()
 
 
 def quality_from(report: object) -> Quality:
