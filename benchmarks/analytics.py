@@ -19,11 +19,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from appliance.analytics.dashboard import dashboard_data
-from appliance.analytics.kpis import Period, hourly_sql, summary
-from appliance.analytics.metrics import read_snapshot
 from appliance.analytics.sentiment import VaderScorer
 from appliance.config import INSTALL_ROOT, AnalyticsSettings
+from appliance.store.dashboard import dashboard_data, read_snapshot
+from appliance.store.kpis import Period, hourly_sql, summary
 
 sys.path.insert(0, str(INSTALL_ROOT / "tests"))
 from analytics_data import fill, open_file, week_of_calls  # noqa: E402

@@ -14,12 +14,12 @@ import pytest
 from analytics_data import FakeCall, add_call, open_file
 from conftest import appliance_env, run_appliance
 
-from appliance.analytics.kpis import Period, summary
 from appliance.analytics.sentiment import VaderScorer
 from appliance.app import build_appliance
 from appliance.config import AnalyticsSettings, Config
 from appliance.engines import build_engines
 from appliance.store import calls
+from appliance.store.kpis import Period, summary
 
 DAY = datetime(2026, 11, 2, tzinfo=UTC)
 BOOK = (("check_availability", {"nights": 2}, True), ("create_reservation", {"nights": 2}, True))

@@ -19,12 +19,12 @@ from analytics_data import fill, week_of_calls
 from conftest import ADMIN_TOKEN, free_port
 from playwright.async_api import async_playwright
 
-from appliance.analytics.kpis import Period, summary
 from appliance.app import Appliance, build_appliance
 from appliance.config import INSTALL_ROOT, Config, ServerSettings
 from appliance.engines import build_engines
 from appliance.server import create_app
 from appliance.store import calls
+from appliance.store.kpis import Period, summary
 
 #: A real browser.
 pytestmark = pytest.mark.slow

@@ -17,13 +17,13 @@ from analytics_data import fill, run, week_of_calls
 from conftest import ADMIN_TOKEN, appliance_env, free_port
 from prometheus_client.parser import text_string_to_metric_families
 
-from appliance.analytics.kpis import Period, summary
 from appliance.analytics.metrics import refusal
 from appliance.app import Appliance, build_appliance
 from appliance.clients import Client
 from appliance.config import AnalyticsSettings, Config, MetricsSettings, ServerSettings
 from appliance.engines import build_engines
 from appliance.server import create_app
+from appliance.store.kpis import Period, summary
 
 METRICS_TOKEN = "metrics-token-0123456789abcdef"
 

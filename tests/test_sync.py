@@ -23,7 +23,6 @@ from analytics_data import FakeCall, add_call, fill, open_file, run, week_of_cal
 from conftest import appliance_env, free_port, on_loopback
 from moto.server import ThreadedMotoServer
 
-from appliance.analytics.kpis import Period, summary
 from appliance.analytics.schedule import parse_schedule
 from appliance.analytics.sync import (
     Batch,
@@ -36,6 +35,7 @@ from appliance.analytics.sync import (
 from appliance.config import INSTALL_ROOT, AnalyticsSettings, SyncSettings
 from appliance.errors import SyncError
 from appliance.store import calls
+from appliance.store.kpis import Period, summary
 
 NOW = datetime(2026, 11, 20, 10, 17, tzinfo=UTC)
 BUCKET = "group-analytics"

@@ -19,16 +19,14 @@ from typing import Any
 from aiohttp import web
 from yarl import URL
 
-from appliance.analytics.kpis import FACT_TOOL, STAGES, Period, call_facts_sql, summary
 from appliance.analytics.web import query_period
 from appliance.app import APPLIANCE, Appliance
 from appliance.clients import Attempts, client_of
-from appliance.config import AnalyticsSettings
 from appliance.errors import StoreError
 from appliance.http import json_error
 from appliance.logs import Throttled, over
+from appliance.store import dashboard as queries
 from appliance.store.access import jsonable
-from appliance.store.database import Connection
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,7 +42,6 @@ COOKIE = "appliance_admin"
 #: How long a dashboard login lasts.
 LOGIN_S = 12 * 3600
 #: Sentiment histogram: ten bins from -1.0 to 1.0.
-SENTIMENT_BINS = 10
 
 
 class Logins:
@@ -94,74 +91,6 @@ def _say_waiting(count: int, since_s: float | None, latest: str) -> None:
         "refused %d admin sign-in(s)%s from addresses that must wait after too many wrong tokens; "
         "the latest: %s", count, over(since_s), latest,
     )  # fmt: skip
-
-
-def dashboard_data(db: Connection, settings: AnalyticsSettings, period: Period) -> dict[str, Any]:
-    """Everything the page draws, over calls that started in ``period``."""
-    kpis = summary(db, settings, period)
-    facts = call_facts_sql(settings)
-    bounds = [period.start, period.end]
-    tz = settings.timezone.replace("'", "")
-    per_hour = db.execute(
-        f"SELECT strftime(date_trunc('hour', timezone('{tz}', start_time)), '%Y-%m-%d %H:00'), count(*)"
-        f" FROM ({facts}) GROUP BY 1 ORDER BY 1",
-        bounds,
-    ).fetchall()
-    latency = db.execute(
-        f"SELECT strftime(date_trunc('day', timezone('{tz}', f.start_time)), '%Y-%m-%d'), a.metric_name,"
-        " quantile_cont(a.metric_value, 0.5) FROM voice_analytics a"
-        f" JOIN ({facts}) f USING (session_id) WHERE a.metric_name IN (SELECT unnest(?::VARCHAR[]))"
-        " GROUP BY ALL ORDER BY 1",
-        [*bounds, list(STAGES)],
-    ).fetchall()
-    days = sorted({d for d, _, _ in latency})
-    by_stage: dict[str, dict[str, float]] = {}
-    for day, stage, p50 in latency:
-        by_stage.setdefault(stage, {})[day] = round(float(p50), 1)
-    histogram = [0] * SENTIMENT_BINS
-    for (score,) in db.execute(
-        f"SELECT sentiment FROM ({facts}) WHERE sentiment IS NOT NULL", bounds
-    ).fetchall():
-        histogram[min(SENTIMENT_BINS - 1, int((float(score) + 1) / 2 * SENTIMENT_BINS))] += 1
-    tools = db.execute(
-        "SELECT tool, count(*) FROM tool_executions WHERE timestamp >= ? AND timestamp < ?"
-        " GROUP BY tool ORDER BY count(*) DESC, tool LIMIT 10",
-        bounds,
-    ).fetchall()
-    questions = db.execute(
-        "SELECT json_extract_string(arguments, '$.topic') AS topic, count(*) FROM tool_executions"
-        " WHERE tool = ? AND timestamp >= ? AND timestamp < ? GROUP BY topic"
-        " ORDER BY count(*) DESC, topic LIMIT 10",
-        [FACT_TOOL, *bounds],
-    ).fetchall()
-    recordings = db.execute(
-        "SELECT session_id, channel, start_time, duration_seconds FROM voice_calls"
-        " WHERE recording_url IS NOT NULL AND start_time >= ? AND start_time < ?"
-        " ORDER BY start_time DESC LIMIT 20",
-        bounds,
-    ).fetchall()
-    flagged = db.execute(
-        f"SELECT session_id, channel, start_time, flag_reason FROM ({facts})"
-        " WHERE flag_reason IS NOT NULL ORDER BY start_time DESC LIMIT 20",
-        bounds,
-    ).fetchall()
-    return {
-        "kpis": kpis.to_dict(),
-        "calls_per_hour": [{"hour": h, "calls": int(n)} for h, n in per_hour],
-        "latency_days": days,
-        "latency_p50_ms": {s: [by_stage.get(s, {}).get(d) for d in days] for s in STAGES if s in by_stage},
-        "sentiment_histogram": histogram,
-        "top_tools": [{"tool": t, "runs": int(n)} for t, n in tools],
-        "top_questions": [{"topic": t, "asked": int(n)} for t, n in questions],
-        "recordings": [
-            {"session_id": s, "channel": c, "start_time": t, "duration_seconds": d}
-            for s, c, t, d in recordings
-        ],
-        "flagged": [
-            {"session_id": s, "channel": c, "start_time": t, "reason": r} for s, c, t, r in flagged
-        ],
-        "timezone": settings.timezone,
-    }
 
 
 def _state(request: web.Request) -> Appliance:
@@ -299,7 +228,7 @@ async def static(request: web.Request) -> web.StreamResponse:
 async def data(request: web.Request) -> web.Response:
     state = _state(request)
     period = query_period(request)
-    body = await state.store.read(dashboard_data, state.config.analytics, period)
+    body = await state.store.read(queries.dashboard_data, state.config.analytics, period)
     body["active"] = [s.to_dict(with_messages=False) for s in state.sessions.active()]
     return _json(body)
 
@@ -312,35 +241,24 @@ async def live_session(request: web.Request) -> web.Response:
     return _json(session.to_dict())
 
 
-def _log_access(db: Connection, who: str, action: str, session_id: str, remote: str | None) -> None:
-    db.execute(
-        "INSERT INTO access_log (accessed_at, who, action, session_id, remote) VALUES (now(), ?, ?, ?, ?)",
-        [who, action, session_id, remote],
-    )
-
-
 async def recording(request: web.Request) -> web.StreamResponse:
     """A call's recording to play; every access is written to the access log first."""
     state = _state(request)
     session_id = request.match_info["session_id"]
-    row = await state.store.read(
-        lambda db: db.execute(
-            "SELECT recording_url FROM voice_calls WHERE session_id = ?", [session_id]
-        ).fetchone()
-    )
-    if row is None or not row[0]:
+    url = await state.store.read(queries.recording_url, session_id)
+    if not url:
         return json_error(404, "no-recording", f"call {session_id!r} has no recording")
     # From this box's recordings folder or the hotel's bucket, whichever holds it; a URL
     # outside both is no recording of ours.
     try:
-        audio = await state.records.recording(row[0])
+        audio = await state.records.recording(url)
     except StoreError as err:
         return json_error(502, err.code, err.message)
     if audio is None:
         return json_error(
-            404, "recording-missing", f"the recording of {session_id!r} is not in its store ({row[0]})"
+            404, "recording-missing", f"the recording of {session_id!r} is not in its store ({url})"
         )
-    await state.store.write(_log_access, "admin", "play-recording", session_id, request.remote)
+    await state.store.write(queries.log_access, "admin", "play-recording", session_id, request.remote)
     return web.Response(body=audio, content_type="audio/wav")
 
 

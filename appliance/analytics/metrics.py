@@ -20,25 +20,11 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from appliance.analytics.kpis import STAGES, call_facts_sql
 from appliance.clients import Client, in_networks, names_this_machine
 from appliance.config import AnalyticsSettings
-from appliance.store.database import Connection
+from appliance.store.dashboard import BUCKETS_S, Snapshot
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-#: Upper bounds of the latency buckets, in seconds.
-BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
-
-
-@dataclass(frozen=True)
-class StageHistogram:
-    stage: str
-    #: Cumulative counts at each bound of BUCKETS_S.
-    cumulative: tuple[int, ...]
-    count: int
-    sum_s: float
-
-
 @dataclass(frozen=True)
 class WorkerLoad:
     role: str
@@ -54,49 +40,6 @@ class SyncGauge:
     pending_batches: int
     failures: int
     last_success_unix: float | None
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the database says at one scrape."""
-
-    calls: tuple[tuple[str, str, int], ...]  # channel, outcome, ended calls
-    errors: tuple[tuple[str, int], ...]  # error code, calls
-    stages: tuple[StageHistogram, ...]
-    flagged: int
-
-
-def read_snapshot(db: Connection, settings: AnalyticsSettings) -> Snapshot:
-    facts = call_facts_sql(settings)
-    everything = ["1970-01-01T00:00:00+00:00", "9999-12-31T00:00:00+00:00"]
-    calls = db.execute(
-        f"SELECT channel, outcome, count(*) FROM ({facts}) WHERE outcome <> 'active'"
-        " GROUP BY ALL ORDER BY ALL",
-        everything,
-    ).fetchall()
-    errors = db.execute(
-        "SELECT error_code, count(*) FROM voice_calls WHERE error_code IS NOT NULL GROUP BY ALL ORDER BY ALL"
-    ).fetchall()
-    flagged = db.execute("SELECT count(*) FROM voice_calls WHERE flag_reason IS NOT NULL").fetchone()
-    bounds = ", ".join(
-        f"count(*) FILTER (WHERE metric_value <= {b * 1000})" for b in BUCKETS_S
-    )
-    stages = []
-    for stage, *row in db.execute(
-        f"SELECT metric_name, {bounds}, count(*), sum(metric_value) FROM voice_analytics"
-        " WHERE metric_name IN (SELECT unnest(?::VARCHAR[])) GROUP BY metric_name",
-        [list(STAGES)],
-    ).fetchall():
-        cumulative, count, total_ms = row[: len(BUCKETS_S)], row[-2], row[-1]
-        stages.append(
-            StageHistogram(stage, tuple(int(c) for c in cumulative), int(count), float(total_ms or 0) / 1000)
-        )
-    return Snapshot(
-        calls=tuple((str(c), str(o), int(n)) for c, o, n in calls),
-        errors=tuple((str(e), int(n)) for e, n in errors),
-        stages=tuple(sorted(stages, key=lambda h: STAGES.index(h.stage))),
-        flagged=int(flagged[0]) if flagged else 0,
-    )
 
 
 class _Collector(Collector):

@@ -11,12 +11,12 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from appliance.analytics.kpis import Period, summary
 from appliance.analytics.sync import FileDatabase, SyncRunner
 from appliance.config import Config
 from appliance.errors import StoreError, SyncError
 from appliance.store.access import jsonable, running_appliance, server_url
 from appliance.store.database import Connection, connect
+from appliance.store.kpis import Period, summary
 from appliance.store.schema import migrate
 
 R = TypeVar("R")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from appliance.config import AnalyticsSettings
 from appliance.errors import LlmError, ModelError
 from appliance.llm.base import ChatMessage
+from appliance.store.kpis import TURN_METRIC
 
 if TYPE_CHECKING:
     from appliance.engines import Engines
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 #: The per-turn metric in voice_analytics; the call's score is the mean of its turns.
-TURN_METRIC = "caller_sentiment"
 #: Turns shorter than this carry no mood worth counting ("No.", "Two people.").
 MIN_MOOD_WORDS = 3
 #: Two questions this alike (shared words over all their words) are the same question.

@@ -29,7 +29,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from appliance.analytics.kpis import call_facts_sql, hourly_sql
 from appliance.analytics.schedule import parse_schedule
 from appliance.config import AnalyticsSettings, SyncSettings
 from appliance.errors import SyncError
@@ -37,6 +36,7 @@ from appliance.privacy import redact
 from appliance.store import sync as store_sync
 from appliance.store.access import jsonable
 from appliance.store.database import Connection
+from appliance.store.kpis import call_facts_sql, hourly_sql
 from appliance.store.sync import Batch, batch_key, plan_periods
 
 __all__ = ["Batch", "FileDatabase", "S3Destination", "SyncRunner", "batch_key", "plan_periods", "sync_loop"]

@@ -10,7 +10,6 @@ from typing import Any
 from aiohttp import web
 
 from appliance.analytics import metrics
-from appliance.analytics.kpis import Period, summary
 from appliance.api import parse_since
 from appliance.app import APPLIANCE, Appliance
 from appliance.clients import client_of, machine_names, networks
@@ -18,6 +17,8 @@ from appliance.errors import SyncError
 from appliance.http import json_body, json_error, text_field
 from appliance.logs import Throttled, over
 from appliance.store.access import jsonable
+from appliance.store.dashboard import read_snapshot
+from appliance.store.kpis import Period, summary
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ async def prometheus(request: web.Request) -> web.Response:
         if code == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    snapshot = await state.store.read(metrics.read_snapshot, state.config.analytics)
+    snapshot = await state.store.read(read_snapshot, state.config.analytics)
     active: dict[str, int] = {}
     for session in state.sessions.active():
         active[session.channel] = active.get(session.channel, 0) + 1

@@ -45,8 +45,8 @@ def analytics_summary(
 ) -> None:
     """The hotel's KPIs: calls, outcomes, containment, transfers, bookings, handle time,
     after-hours volume, latency per stage, sentiment."""
-    from appliance.analytics.kpis import Period, kpi_rows
     from appliance.analytics.reports import read_summary
+    from appliance.store.kpis import Period, kpi_rows
 
     if format not in SUMMARY_FORMATS:
         raise typer.BadParameter(

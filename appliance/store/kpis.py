@@ -15,11 +15,12 @@ from typing import Any
 
 import duckdb
 
-from appliance.analytics.sentiment import TURN_METRIC
 from appliance.config import AnalyticsSettings
 
 Connection = duckdb.DuckDBPyConnection
 
+#: The caller's mood per turn, -1.0 to 1.0 (voice_analytics).
+TURN_METRIC = "caller_sentiment"
 OUTCOMES = ("resolved", "booked", "transferred", "abandoned", "failed")
 #: Per-turn latencies the loop writes (voice_analytics), in the order a turn runs.
 STAGES = ("endpoint_ms", "stt_ms", "understand_ms", "agent_ms", "tts_first_audio_ms",
