@@ -96,6 +96,7 @@ def test_after_hours_follow_the_hotels_time_zone(counted: Path) -> None:
     assert kpis.after_hours_calls == 4
 
 
+@pytest.mark.slow  # the command runs as its own process
 def test_summary_command_in_every_format(counted: Path, tmp_path: Path) -> None:
     env = appliance_env(APPLIANCE_DATA_DIR=str(counted.parent), APPLIANCE_PORT="9")
     since, until = DAY.isoformat(), (DAY + timedelta(days=1)).isoformat()
@@ -121,6 +122,7 @@ def test_summary_command_in_every_format(counted: Path, tmp_path: Path) -> None:
     assert json.loads(everything.stdout)["calls"] == 9  # no --since: every call
 
 
+@pytest.mark.slow  # the command runs as its own process
 def test_summary_command_names_a_bad_argument(counted: Path) -> None:
     env = appliance_env(APPLIANCE_DATA_DIR=str(counted.parent), APPLIANCE_PORT="9")
     bad_since = run_appliance("analytics", "summary", "--since", "last tuesday", env=env)

@@ -21,6 +21,9 @@ import pytest
 from conftest import APPLIANCE, appliance_env, free_port, wait_for_health
 from twilio_fakes import ACCOUNT_SID, AUTH_TOKEN, sign
 
+#: A real `appliance serve` held to few descriptors, flooded.
+pytestmark = pytest.mark.slow
+
 #: Low enough that a few hundred sockets would exhaust it, as 1,000 did the default 1,024.
 DESCRIPTORS = 256
 FRONT_DESK = "+12075550111"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import shutil
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
@@ -51,10 +52,18 @@ def s3_settings(endpoint: str, **more: Any) -> SyncSettings:
     ), **more)  # fmt: skip
 
 
-@pytest.fixture()
-def week_db(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    path = tmp_path / "appliance.duckdb"
+@pytest.fixture(scope="module")
+def week_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A week of calls, written once for the module: each test gets a copy of its own."""
+    path = tmp_path_factory.mktemp("week") / "appliance.duckdb"
     fill(path, week_of_calls(NOW, seed=11, days=7))
+    return path
+
+
+@pytest.fixture()
+def week_db(week_file: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = tmp_path / "appliance.duckdb"
+    shutil.copy(week_file, path)
     db = open_file(path)
     yield db
     db.close()
@@ -321,6 +330,7 @@ def _first_period(db: duckdb.DuckDBPyConnection) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+@pytest.mark.slow  # the command runs as its own process
 async def test_sync_commands_on_the_file(
     tmp_path: Path, receiver: tuple[Receiver, str]
 ) -> None:
