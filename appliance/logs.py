@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from appliance.config import LoggingSettings
+from appliance.privacy import held, redact
 
 #: The call (session id) the current task is serving; set by channels when a call starts.
 CALL_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("call_id", default=None)
@@ -50,13 +51,13 @@ class JsonFormatter(logging.Formatter):
             "ts": _timestamp(record),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "event": record.getMessage(),
+            "event": redact(record.getMessage()),
         }
         if call_id := getattr(record, "call_id", None):
             line["call_id"] = call_id
-        line.update(_extras(record))
+        line.update(held(_extras(record)))
         if record.exc_info:
-            line["traceback"] = self.formatException(record.exc_info)
+            line["traceback"] = redact(self.formatException(record.exc_info))
         return json.dumps(line, default=str)
 
 
@@ -66,13 +67,13 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         call_id = getattr(record, "call_id", None)
         call = f" [call {call_id}]" if call_id else ""
-        extras = "".join(f" {k}={v}" for k, v in _extras(record).items())
+        extras = "".join(f" {k}={v}" for k, v in held(_extras(record)).items())
         line = (
             f"{_timestamp(record)} {record.levelname:<7} {record.name}{call} "
-            f"{record.getMessage()}{extras}"
+            f"{redact(record.getMessage())}{extras}"
         )
         if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+            line += "\n" + redact(self.formatException(record.exc_info))
         return line
 
 

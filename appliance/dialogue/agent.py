@@ -181,7 +181,8 @@ class HotelAgent:
         else:
             understood, understand_ms = await self._understand(said, state)
             heard = Heard(understood)
-        _LOGGER.debug("commands: %s", ", ".join(c.label(x) for x in heard.commands) or "(none)")
+        # Kinds only: a label holds what the caller said (a code, a phone number).
+        _LOGGER.debug("commands: %s", ", ".join(c.kind(x) for x in heard.commands) or "(none)")
         if prepared is not None and prepared.reply is not None and prepared.state is not None:
             state = self._states[session.id] = prepared.state
             desk.record(list(prepared.lookups))

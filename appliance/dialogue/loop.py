@@ -344,7 +344,7 @@ class Conversation:
         # audio only once these words have been checked for card numbers.
         heard_until_ms = 0.0 if isinstance(endpoint, Keyed) else endpoint.at_ms
         if not keyed and _NOT_SPEECH.match(transcript):
-            _LOGGER.debug("not speech: %r", transcript)
+            _LOGGER.debug("not speech: %d characters of whisper's words for noise", len(transcript))
             self.journal.caller_noise(heard_until_ms)
             return
         self.journal.caller_turn(transcript, heard_until_ms, self.agent.asked_for(self.session))

@@ -12,7 +12,8 @@ rule, but card words alone do not make its numbers card data) and the screens.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from appliance.privacy.judge import CARD_DIGITS, GROUP_DIGITS, Asked, Heard, judge
 from appliance.privacy.marks import CARD_MARK, DETAIL_MARK, PHONE_MARK, Span, apply
@@ -33,6 +34,7 @@ __all__ = [
     "apply",
     "card_spans",
     "contains_card_number",
+    "held",
     "mask_for_display",
     "redact",
     "redact_turns",
@@ -64,6 +66,19 @@ def contains_card_number(text: str) -> bool:
 
 def _alone(text: str) -> frozenset[Span]:
     return judge([Heard(text)], cues=False)[0].spans
+
+
+def held(value: Any, rule: Callable[[str], str] | None = None) -> Any:
+    """``value`` (text, or a mapping or list of them: a tool's arguments, a log line's data)
+    with every text in it held to ``rule`` (by default the rule for a text on its own)."""
+    rule = rule or redact
+    if isinstance(value, str):
+        return rule(value)
+    if isinstance(value, Mapping):
+        return {k: held(v, rule) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [held(v, rule) for v in value]
+    return value
 
 
 def mask_for_display(text: str) -> str:

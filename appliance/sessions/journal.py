@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from appliance.audio.recording import AGENT, CALLER, CallRecorder
-from appliance.privacy import Asked, CardRule, mask_for_display
+from appliance.privacy import Asked, CardRule, held, mask_for_display
 from appliance.sessions.events import AgentHeard, AgentSays, CallerSaid, CallEvent, ToolUsed
 from appliance.sessions.records import Message, ToolRun
 from appliance.store import calls
@@ -191,8 +191,8 @@ class CallJournal:
         """A tool ran for this call: its arguments and result held to the rule, logged, kept."""
         kept = replace(
             run,
-            arguments=_held(run.arguments, self._rule.argument),
-            result=_held(run.result, self._rule.agent),
+            arguments=held(run.arguments, self._rule.argument),
+            result=held(run.result, self._rule.agent),
         )
         _LOGGER.info(
             "tool %s %s in %.0f ms", kept.name,
@@ -272,13 +272,3 @@ class CallJournal:
         for task in list(self._tasks):
             if task is not current:
                 task.cancel()
-
-
-def _held(value: Any, rule: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return rule(value)
-    if isinstance(value, Mapping):
-        return {k: _held(v, rule) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_held(v, rule) for v in value]
-    return value

@@ -96,7 +96,11 @@ def every(db: Connection, include_cancelled: bool = True) -> list[Row]:
 
 
 def _new_code(db: Connection) -> str:
+    """A code no reservation has, with a letter in it: digits alone are never taken for a
+    code when a caller reads them out (they may be a card)."""
     while True:
         code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if code.isdigit():
+            continue
         if not db.execute("SELECT 1 FROM reservations WHERE code = ?", [code]).fetchone():
             return code

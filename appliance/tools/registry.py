@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from appliance.errors import ToolError
-from appliance.privacy import redact
+from appliance.privacy import held
 from appliance.sessions import SessionError, ToolRun
 from appliance.store import calls
 from appliance.tools import hotel, voice
@@ -155,16 +155,6 @@ def check_arguments(spec: ToolSpec, args: dict[str, Any]) -> dict[str, Any]:
     return checked
 
 
-def _redacted(value: Any, redact_text: Callable[[str], str] = redact) -> Any:
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, dict):
-        return {k: _redacted(v, redact_text) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redacted(v, redact_text) for v in value]
-    return value
-
-
 @dataclass(frozen=True)
 class Lookup:
     """One tool run: what it was asked and what it answered, not yet recorded."""
@@ -230,7 +220,7 @@ class Toolbox:
         if session is not None and session.active:
             session.record_tool(run)
             return
-        args, result = _redacted(lookup.args), _redacted(lookup.result)
+        args, result = held(lookup.args), held(lookup.result)
         _LOGGER.info(
             "tool %s %s in %.0f ms", run.name, "ok" if ok else f"failed ({result.get('error')})",
             run.duration_ms, extra={"tool": run.name, "arguments": args},

@@ -77,7 +77,13 @@ _CODE_FILLER = {"as", "in", "for", "like", "is", "it's", "its", "and", "then", "
 def find_code(text: str, expecting: bool = False) -> str | None:
     """A six-character confirmation code, written whole ('K7M2QX'), read out one character at
     a time ('k 7 m 2 q x', 'kay seven em two queue ex', 'b as in bravo'), or in groups
-    ('F8 8, V N 6')."""
+    ('F8 8, V N 6'). A code always has a letter: a run of digits alone is no code (it may be
+    a card being read out, and must never be read back as one)."""
+    code = _find_code(text, expecting)
+    return code if code is not None and re.search(r"[A-Z]", code) else None
+
+
+def _find_code(text: str, expecting: bool) -> str | None:
     for token in re.findall(r"\b[a-z0-9]{6}\b", text):
         if re.search(r"\d", token) and re.search(r"[a-z]", token):
             return token.upper()
