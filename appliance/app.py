@@ -55,6 +55,7 @@ from appliance.tools.context import ToolContext
 from appliance.tools.registry import Toolbox
 from appliance.understanding.base import Understander
 from appliance.understanding.llm import LlmUnderstander
+from appliance.understanding.payment import PaymentCue
 from appliance.understanding.rules import RulesUnderstander
 from appliance.understanding.semantic import SemanticUnderstander
 
@@ -110,9 +111,11 @@ class Appliance:
         await prepare_judge(config, self.sessions, engines)
         await agent.understander.prepare()
         if engines.tts.status().loaded:  # `appliance chat` speaks no audio and loads no voice
-            rendered = await engines.render_prompts(
-                [agent.greeting(config.dialogue.greeting), *agent.fixed_sentences()]
-            )
+            unasked = [
+                agent.greeting(config.dialogue.greeting),
+                *(agent.lines.say(f"call.{key}") for key in UNASKED),
+            ]
+            rendered = await engines.render_prompts(agent.fixed_sentences(), whole=unasked)
             _LOGGER.info("rendered %d pieces of fixed prompts ahead of the first call", rendered)
         if (
             config.dialogue.small_talk_with_llm
@@ -137,6 +140,9 @@ class Appliance:
         if self.owns_engines:
             await asyncio.to_thread(self.engines.close)
 
+
+#: What the loop says unasked, the same on every call: rendered whole at start-up.
+UNASKED = ("still_there", "silence_goodbye", "technical_problem", "time_warning", "time_up")
 
 #: The running appliance, as the HTTP handlers find it.
 APPLIANCE = web.AppKey("appliance", Appliance)
@@ -222,6 +228,7 @@ async def _assemble(config: Config, engines: Engines, today: Callable[[], date])
             today=today,
             sentiment=sentiment,
             escalation=EscalationPolicy.from_settings(config.analytics),
+            payment_link=config.payments.link_url,
         )
         switchboard = Switchboard(
             engines, agent, sessions, hotel, config.vad, config.dialogue, config.voice, lines
@@ -254,13 +261,13 @@ def build_understander(
 ) -> Understander:
     """The configured understander; the LLM one falls back to the semantic one."""
     if config.understanding.understander == "rules":
-        return RulesUnderstander(hotel, today)
+        return PaymentCue(RulesUnderstander(hotel, today))
     semantic = SemanticUnderstander(hotel, engines.encode, today, config.understanding)
     if config.understanding.understander == "llm":
-        return LlmUnderstander(
-            hotel, engines, today, fallback=semantic, timeout_s=config.llm.timeout_s
+        return PaymentCue(
+            LlmUnderstander(hotel, engines, today, fallback=semantic, timeout_s=config.llm.timeout_s)
         )
-    return semantic
+    return PaymentCue(semantic)
 
 
 async def prepare_judge(config: Config, sessions: SessionManager, engines: Engines) -> None:

@@ -402,6 +402,21 @@ class SyncSettings:
 
 
 @dataclass(frozen=True)
+class PaymentSettings:
+    """Payments are never taken by voice: a caller who wants to pay is sent a secure link by
+    text message (when the hotel has one), or offered the front desk."""
+
+    #: The hotel's secure payment page; {code} is replaced by the reservation's code when the
+    #: call has one ("https://pay.example.com/harbor-view?booking={code}"). Empty: no link.
+    link_url: str = ""
+
+    def problems(self) -> list[str]:
+        if self.link_url and not self.link_url.startswith("https://"):
+            return [f"[payments] link_url: a payment link must be https://, got {self.link_url!r}"]
+        return []
+
+
+@dataclass(frozen=True)
 class CompatSettings:
     """Settings of the hotel's earlier cloud voice module, accepted so old env files still load."""
 
@@ -432,6 +447,7 @@ class Config:
     analytics: AnalyticsSettings = AnalyticsSettings()
     metrics: MetricsSettings = MetricsSettings()
     sync: SyncSettings = SyncSettings()
+    payments: PaymentSettings = PaymentSettings()
     compat: CompatSettings = CompatSettings()
     #: Where the settings came from, for messages: the TOML path and the env files read.
     sources: tuple[str, ...] = ()
@@ -518,6 +534,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "PUBLIC_BASE_URL": ("twilio", "public_base_url"),
     "APPLIANCE_MAX_CALLS": ("twilio", "max_concurrent_calls"),
     "APPLIANCE_METRICS_TOKEN": ("analytics", "metrics_token"),
+    "APPLIANCE_PAYMENT_LINK": ("payments", "link_url"),
     "APPLIANCE_METRICS_ALLOW": ("metrics", "allow"),
     "APPLIANCE_TRUSTED_PROXIES": ("server", "trusted_proxies"),
     "APPLIANCE_SYNC_ENABLED": ("sync", "enabled"),

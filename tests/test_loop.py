@@ -26,7 +26,6 @@ from appliance.config import Config, RecordingSettings, default_config
 from appliance.dialogue.exchange import CollectingSink, exchange, feed_realtime, frames_of
 from appliance.dialogue.loop import Conversation, TurnResult
 from appliance.engines import Engines, load_model
-from appliance.hotel.dates import parse_date
 from appliance.sessions import CallStatus, Session
 from appliance.store import calls
 
@@ -206,49 +205,6 @@ async def test_a_caller_talking_over_the_reply_stops_it(
     stored = [m.content for m in session.messages if m.role == "assistant"]
     assert stored[0] == first.heard
     assert "book" in results[1].transcript.lower()
-
-
-async def test_a_booking_made_by_voice(live_state: Appliance, config: Config) -> None:
-    engines = live_state.engines
-    sink = CollectingSink(PHONE_HZ)
-    session = await live_state.sessions.create_session(channel="phone", caller_id="+15557654321")
-    results: list[TurnResult] = []
-    conversation = conversation_on(live_state, session, sink, config, results)
-    await conversation.start(greet=False)
-    lines = [
-        "I'd like to book a room for two nights from December 20th.",
-        "Two people.",
-        "The king room, please.",
-        "My name is Anna Smith.",
-        "Yes, please.",
-    ]
-    silence = AudioFrame.silence(20, PHONE_HZ)
-    for line in lines:
-        before = len(results)
-        await feed_realtime(conversation, await speak(engines, line))
-        deadline = time.monotonic() + 60
-        while (len(results) == before or not conversation.idle) and time.monotonic() < deadline:
-            conversation.feed(silence)
-            await asyncio.sleep(0.02)
-    await conversation.close()
-    transcript = [(r.transcript, r.reply) for r in results]
-    rows = await live_state.store.read(
-        lambda db: db.execute(
-            "SELECT room_type, check_in, check_out, guests, guest_name FROM reservations WHERE session_id = ?",
-            [session.id],
-        ).fetchall()
-    )
-    assert len(rows) == 1, transcript
-    room_type, check_in, check_out, guests, name = rows[0]
-    assert room_type == "deluxe_king" and guests == 2, transcript
-    assert (
-        check_in == parse_date("December 20th", check_in.today())
-        and (check_out - check_in).days == 2
-    ), transcript
-    assert name.lower().startswith("ann") and "smith" in name.lower(), transcript
-    call = await live_state.store.read(calls.get_call, session.id)
-    assert call["reservation_id"] and call["status"] == CallStatus.COMPLETED.value
-    assert sum(1 for t in call["turns"] if t["role"] == "user") == len(lines)
 
 
 async def test_the_reply_is_prepared_in_the_silence_and_dropped_when_the_caller_goes_on(

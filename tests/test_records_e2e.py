@@ -88,9 +88,13 @@ def test_kill_9_mid_call_keeps_every_spoken_turn(tmp_path: Path) -> None:
         assert restarted.wait(timeout=60) == 0
 
 
-def test_the_cli_reads_the_file_when_no_server_runs(tmp_path: Path) -> None:
+def test_the_cli_goes_through_the_server_while_it_runs_and_reads_the_file_after(
+    tmp_path: Path,
+) -> None:
+    """`serve --port` differs from the configuration: the commands still find it (the file is
+    the server's while it runs), and read the file once it has stopped."""
     port = free_port()
-    env = appliance_env(APPLIANCE_DATA_DIR=str(tmp_path / "data"), APPLIANCE_PORT=str(port))
+    env = appliance_env(APPLIANCE_DATA_DIR=str(tmp_path / "data"), APPLIANCE_PORT=str(free_port()))
     base = f"http://127.0.0.1:{port}"
     server = start_server(env, port)
     try:
@@ -105,7 +109,9 @@ def test_the_cli_reads_the_file_when_no_server_runs(tmp_path: Path) -> None:
               "session_id": session["session_id"]})  # fmt: skip
         post(base, f"/voice/sessions/{session['session_id']}/end", {"status": "completed"})
         through_server = run_appliance("calls", "list", "--json", env=env)
-        assert "via the running server" in through_server.stderr
+        assert f"via the running server at {base}" in through_server.stderr
+        summary = run_appliance("analytics", "summary", "--format", "json", env=env)
+        assert summary.returncode == 0 and json.loads(summary.stdout)["calls"] == 1, summary.stderr
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) == 0
@@ -158,22 +164,3 @@ def test_erase_matches_the_caller_however_the_number_is_typed(tmp_path: Path) ->
     again = run_appliance("calls", "erase", "--caller", "1-555-444-3333", "--yes", env=env)
     assert again.returncode == 1
     assert "nothing is recorded under +15554443333" in again.stderr
-
-
-def test_the_cli_finds_the_server_on_the_port_it_was_started_with(tmp_path: Path) -> None:
-    """`serve --port` differs from the configuration: the commands still go through it (the
-    file is the server's while it runs), and to the file once it has stopped."""
-    port = free_port()
-    env = appliance_env(APPLIANCE_DATA_DIR=str(tmp_path / "data"), APPLIANCE_PORT=str(free_port()))
-    server = start_server(env, port)
-    try:
-        listed = run_appliance("calls", "list", "--json", env=env)
-        assert listed.returncode == 0, listed.stderr
-        assert f"via the running server at http://127.0.0.1:{port}" in listed.stderr
-        summary = run_appliance("analytics", "summary", "--format", "json", env=env)
-        assert summary.returncode == 0, summary.stderr
-    finally:
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=60) == 0
-    after = run_appliance("calls", "list", "--json", env=env)
-    assert after.returncode == 0 and "no appliance server is running" in after.stderr

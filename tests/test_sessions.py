@@ -35,10 +35,12 @@ async def test_the_old_module_api_writes_each_turn_as_it_is_added(state: Applian
         role="assistant", content="I'd be happy to help you with that", latency_ms=250
     )
     await session.flush()
+    # The earlier module's code names the call's id session.session_id.
+    assert session.session_id == session.id and session.session_id.startswith("VS")
     turns = await state.store.read(
         lambda db: db.execute(
             "SELECT turn_number, role, content, latency_ms FROM conversation_turns WHERE session_id = ? ORDER BY 1",
-            [session.id],
+            [session.session_id],
         ).fetchall()
     )
     assert turns == [

@@ -24,6 +24,7 @@ from appliance.audio.codecs import mulaw_decode
 from appliance.audio.frames import AudioFrame, concat
 from appliance.config import Config, RecordingSettings
 from appliance.engines import Engines
+from appliance.hotel.dates import parse_date
 from appliance.store import calls
 
 FRONT_DESK = "+12075550111"
@@ -290,7 +291,7 @@ async def test_a_booking_by_phone_is_confirmed_by_text_message(rig: Rig) -> None
     call = SimulatedCall(rig.public)
     rig.rest.calls.add(call.call_sid)
     await call.connect(rig.http, await call.dial(rig.http, caller="+15557654321"))
-    await call.say(AudioFrame.silence(6000, 8000))
+    await call.listen(0)  # the greeting
     for line in [
         "I'd like to book a room for two nights from December 20th.",
         "Two people.",
@@ -317,11 +318,17 @@ async def test_a_booking_by_phone_is_confirmed_by_text_message(rig: Rig) -> None
     assert sms[0]["To"] == "+15557654321" and "is confirmed" in sms[0]["Body"]
     rows = await rig.state.store.read(
         lambda db: db.execute(
-            "SELECT room_type, guests, guest_name FROM reservations WHERE session_id = ?",
+            "SELECT room_type, guests, guest_name, check_in, check_out FROM reservations"
+            " WHERE session_id = ?",
             [call.call_sid],
         ).fetchall()
     )
-    assert len(rows) == 1 and rows[0][0] == "deluxe_king" and rows[0][1] == 2
+    assert len(rows) == 1, turns
+    room_type, guests, name, check_in, check_out = rows[0]
+    assert room_type == "deluxe_king" and guests == 2, turns
+    assert check_in == parse_date("December 20th", check_in.today()) and (check_out - check_in).days == 2
+    assert name.lower().startswith("ann") and "smith" in name.lower(), turns
+    assert sum(1 for role, _ in turns if role == "user") == 5, turns
     await call.hang_up()
 
 

@@ -37,6 +37,7 @@ from appliance.sessions import SessionManager
 from appliance.understanding import commands as c
 from appliance.understanding.identifiers import find_code
 from appliance.understanding.llm import LlmUnderstander
+from appliance.understanding.payment import PaymentCue
 from appliance.understanding.rules import RulesUnderstander
 from appliance.understanding.semantic import SemanticUnderstander
 from appliance.understanding.slots import normalize
@@ -226,7 +227,8 @@ async def rules_state(engines: Engines, config: Config) -> AsyncIterator[Applian
         config, understanding=dataclasses.replace(config.understanding, understander="rules")
     )
     opened = await build_appliance(rules, engines)
-    assert isinstance(opened.agent, HotelAgent) and isinstance(opened.agent.understander, RulesUnderstander)
+    understander = opened.agent.understander
+    assert isinstance(understander, PaymentCue) and isinstance(understander.inner, RulesUnderstander)
     yield opened
     await opened.close()
 

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from appliance.analytics.sentiment import EscalationPolicy, MoodWatch, SentimentScorer
 from appliance.dialogue import patterns
-from appliance.dialogue.flows import booking, callback, facts, handoff, reservations
+from appliance.dialogue.flows import booking, callback, facts, handoff, payment, reservations
 from appliance.dialogue.smalltalk import Phraser
 from appliance.dialogue.state import DialogueState, Heard
 from appliance.dialogue.steps import Act, Say, Step, prefixed
@@ -105,8 +105,10 @@ class HotelAgent:
         today: Callable[[], date] = date.today,
         sentiment: SentimentScorer | None = None,
         escalation: EscalationPolicy | None = None,
+        payment_link: str = "",
     ) -> None:
         self.desk = desk
+        self.payment_link = payment_link
         self.understander = understander
         self.lines = lines
         self.phraser = phraser
@@ -145,7 +147,10 @@ class HotelAgent:
         return commands, (time.perf_counter() - started) * 1000
 
     def _turn(self, session: Session, state: DialogueState, heard: Heard, desk: CallDesk) -> Turn:
-        return Turn(state, heard, desk, self.lines, session.caller_id, self.today())
+        return Turn(
+            state, heard, desk, self.lines, session.caller_id, self.today(),
+            card_talk=session.journal.card_context, payment_link=self.payment_link,
+        )  # fmt: skip
 
     async def prepare(self, session: Session, said: str) -> Prepared:
         state = self.state(session)
@@ -213,7 +218,7 @@ class HotelAgent:
     #: The order in which a turn is offered to the patterns and flows: the first that takes
     #: it answers.
     ROUTES: tuple[Route, ...] = (
-        patterns.answer, handoff.route, callback.route, reservations.route_cancel,
+        patterns.answer, payment.route, handoff.route, callback.route, reservations.route_cancel,
         reservations.route_code, reservations.route_find, reservations.route_change,
         booking.route, facts.route, patterns.pleasantries,
     )  # fmt: skip

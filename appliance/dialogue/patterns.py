@@ -4,7 +4,7 @@ person when a caller is struggling."""
 
 from __future__ import annotations
 
-from appliance.dialogue.flows import booking, callback, handoff, reservations
+from appliance.dialogue.flows import booking, callback, handoff, payment, reservations
 from appliance.dialogue.smalltalk import Phraser, instructions, speakable_small_talk
 from appliance.dialogue.state import Booking, YesNo
 from appliance.dialogue.steps import Say, Step
@@ -72,6 +72,8 @@ async def _yes(t: Turn, question: YesNo) -> Step | None:
         return callback.arrange(t, None, t.heard.slots.phone)
     if question.about == "handoff":
         return handoff.transfer(t, c.Handoff("front_desk", "offered: the caller was struggling"))
+    if question.about == "pay_link":
+        return payment.send_link(t)
     if question.about == "book_offer":
         state.booking = state.booking or Booking(room_type=question.room)
         return await booking.book(t, t.heard.slots)

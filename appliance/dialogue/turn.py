@@ -22,6 +22,10 @@ class Turn:
     lines: Catalogue
     caller_id: str | None
     today: date
+    #: The caller is on card data now (the call's card rule says so): never to be taken.
+    card_talk: bool = False
+    #: The hotel's secure payment page ({code}: the reservation's), empty when it has none.
+    payment_link: str = ""
 
     @property
     def hotel(self) -> Hotel:

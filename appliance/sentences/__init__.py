@@ -22,6 +22,8 @@ from typing import Any
 from appliance.errors import ConfigError, ToolError
 
 _FORMATTER = string.Formatter()
+#: Sections whose sentences the agent's voice never says.
+NOT_SPOKEN = frozenset({"phone", "kiosk"})
 
 
 def slots_of(sentence: str) -> frozenset[str]:
@@ -55,8 +57,13 @@ class Catalogue:
         return " ".join(p.strip() for p in parts if p and p.strip())
 
     def fixed(self) -> list[str]:
-        """Every sentence said the same on every call (no slot): what is rendered once."""
-        return [s for s in self.sentences.values() if not slots_of(s)]
+        """Every sentence the agent's voice says the same on every call (no slot): what is
+        rendered once. The phone company's voice ([phone]) and the kiosk's screen ([kiosk])
+        are not the agent's."""
+        return [
+            s for key, s in self.sentences.items()
+            if not slots_of(s) and key.partition(".")[0] not in NOT_SPOKEN
+        ]  # fmt: skip
 
     # --- values, as this language says them ---------------------------------------------
 

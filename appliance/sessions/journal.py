@@ -113,6 +113,10 @@ class CallJournal:
                     calls.update_turn_content, session.id, before.turn_number, revision.kept,
                     what=f"turn {before.turn_number} of {session.id}",
                 )  # fmt: skip
+        if self._rule.card_context and audio is not None and recorder is not None:
+            # From the moment the talk turns to paying or a card until it turns away, the
+            # caller's side is silent, whatever the speech-to-text made of the digits.
+            recorder.blank(CALLER, *audio)
         if audio is not None and recorder is not None:
             recorder.checked(audio[1])
         kept = self._store_turn(session.messages[-1])
@@ -126,6 +130,11 @@ class CallJournal:
         """The caller's audio up to ``until_ms`` held no words (noise): nothing to keep out."""
         if self._session.recorder is not None:
             self._session.recorder.checked(until_ms)
+
+    @property
+    def card_context(self) -> bool:
+        """The caller is on card data or paying now, by the card rule over their turns."""
+        return self._rule.card_context
 
     # --- the agent -----------------------------------------------------------------------
 

@@ -70,6 +70,11 @@ class Session:
     def active(self) -> bool:
         return self.status is CallStatus.ACTIVE
 
+    @property
+    def session_id(self) -> str:
+        """The call's id, by the name the hotel's earlier module gave it."""
+        return self.id
+
     def add_message(
         self,
         role: str,

@@ -21,7 +21,7 @@ Expecting = Literal[
     "anything_else", "change", "department",
 ]  # fmt: skip
 #: A yes/no question the agent asked: book, rebook, cancel, callback, book_offer, lookup.
-Pending = Literal["book", "rebook", "cancel", "callback", "book_offer", "lookup", "handoff"]
+Pending = Literal["book", "rebook", "cancel", "callback", "book_offer", "lookup", "handoff", "pay_link"]
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,12 @@ class Greeting:
 
 
 @dataclass(frozen=True)
+class Pay:
+    """The caller wants to pay, give a deposit, or starts on card details: the appliance
+    never takes them by voice."""
+
+
+@dataclass(frozen=True)
 class Unclear:
     """Nothing the appliance can act on. ``question``: it was a question (an unknown fact)."""
 
@@ -142,14 +148,14 @@ class Unclear:
 
 Command = (
     StartBooking | SetSlots | Affirm | Deny | AskFact | Handoff | Callback | FindReservation
-    | ChangeReservation | Cancel | Repeat | Goodbye | Thanks | Greeting | Unclear
+    | ChangeReservation | Cancel | Repeat | Goodbye | Thanks | Greeting | Pay | Unclear
 )  # fmt: skip
 
 _KINDS: dict[type, str] = {
     StartBooking: "book", SetSlots: "slots", Affirm: "affirm", Deny: "deny", AskFact: "ask",
     Handoff: "handoff", Callback: "callback", FindReservation: "find",
     ChangeReservation: "change", Cancel: "cancel", Repeat: "repeat", Goodbye: "goodbye",
-    Thanks: "thanks", Greeting: "greeting", Unclear: "unclear",
+    Thanks: "thanks", Greeting: "greeting", Pay: "pay", Unclear: "unclear",
 }  # fmt: skip
 KINDS = tuple(_KINDS.values())
 

@@ -39,6 +39,30 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+#: Words the speech-to-text writes for a number it misheard ("Two adults." as "Do adults.").
+SOUNDS_LIKE = {"do": "2", "to": "2", "too": "2", "tu": "2", "for": "4", "fore": "4",
+               "won": "1", "ate": "8", "tree": "3", "free": "3"}  # fmt: skip
+_SOUND = "|".join(SOUNDS_LIKE)
+#: What a count of guests or nights is a count of.
+_COUNTED = r"(?:adults?|grown ?ups?|people|persons?|guests?|of us|kids|children|nights?|night's|knights?)"
+_POLITE = r"(?:just |only |um |uh |er |it'?s |make it |maybe )*"
+
+
+def numbers_in_context(text: str, expecting: Expecting | None) -> str:
+    """The numbers a caller said where the speech-to-text wrote a word that sounds like one:
+    before what is counted ("do adults" is 2 adults, "for nights" 4 nights), and, when the
+    agent just asked for a number of guests or nights, alone ("for." is 4; "tonight" is two
+    nights). The one place these repairs are made. ``text`` is normalized."""
+    text = re.sub(rf"\b({_SOUND}) (?={_COUNTED}\b)", lambda m: f"{SOUNDS_LIKE[m.group(1)]} ", text)
+    if expecting in ("guests", "nights"):
+        bare = re.fullmatch(rf"{_POLITE}({_SOUND})(?: please| thanks| thank you)?", text)
+        if bare:
+            return SOUNDS_LIKE[bare.group(1)]
+    if expecting == "nights" and re.fullmatch(rf"{_POLITE}(?:to|too|two)? ?nights?'?s?(?: please)?|{_POLITE}tonight'?s?", text):
+        return "2 nights"
+    return text
+
+
 _SHORT_DAYS = {"mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "wednesday",
                "thu": "thursday", "thur": "thursday", "thurs": "thursday", "fri": "friday",
                "sat": "saturday", "sun": "sunday"}  # fmt: skip
@@ -310,7 +334,7 @@ def extract_slots(
 ) -> SetSlots:
     """Every booking detail in ``said``; a bare answer ("three", "Ana Silva", "the 20th")
     lands in the slot that was just asked for."""
-    text = normalize(said)
+    text = numbers_in_context(normalize(said), expecting)
     numeric = digits_for_words(text)
     dates = find_dates(numeric, today)
     nights = find_nights(numeric)
