@@ -20,7 +20,9 @@ from appliance.config import DialogueSettings, VadSettings, VoiceSettings
 from appliance.dialogue.agent import Agent
 from appliance.dialogue.loop import AudioSink, Conversation, TurnResult
 from appliance.engines import Engines
+from appliance.errors import ToolError
 from appliance.hotel.model import DEPARTMENTS, Hotel
+from appliance.hotel.phones import normalize_phone
 from appliance.sentences import Catalogue
 from appliance.sessions import (
     CallControl,
@@ -123,15 +125,19 @@ class LiveCall:
         self._conversation.feed(frame)
 
     def key(self, digit: str) -> None:
-        """A key the caller pressed. One key on its own is a menu choice; a run of keys is a
-        number being keyed in (a card, a phone number): never stored or logged, and it
-        chooses nothing."""
+        """A key the caller pressed. When the agent has asked for a number the keypad can
+        give (guests, nights, a phone number), the keys are that answer, ended by a pause or
+        #. Otherwise one key on its own is a menu choice, and a run of keys (a card, say) is
+        never stored or logged and chooses nothing."""
         if self.done.is_set():
             return
-        self._keys.append(digit)
         if self._key_wait is not None:
             self._key_wait.cancel()
-        self._key_wait = self._journal.spawn(self._keys_after_gap(), "menu key")
+        if digit == "#":
+            self._key_wait = self._journal.spawn(self._keys_done(), "keys")
+            return
+        self._keys.append(digit)
+        self._key_wait = self._journal.spawn(self._keys_after_gap(), "keys")
 
     async def _keys_after_gap(self) -> None:
         await self._clock.sleep(KEY_RUN_GAP_S)
@@ -162,10 +168,16 @@ class LiveCall:
 
     async def _keys_done(self) -> None:
         keys, self._keys = self._keys, []
+        if not keys or self.done.is_set():
+            return
+        slot = self._conversation.agent.keypad_slot(self._session)
+        if slot is not None:
+            answer = keyed_answer(slot, keys)
+            if answer is not None:
+                self._conversation.keyed(f"[keyed the {slot.replace('_', ' ')}]", (answer,))
+                return
         if len(keys) > 1:
             _LOGGER.info("ignored %d keys pressed as a number", len(keys))
-            return
-        if not keys or self.done.is_set():
             return
         digit = keys[0]
         choice = self._ivr.get(digit)
@@ -181,7 +193,7 @@ class LiveCall:
             )  # fmt: skip
             await self.say(self._lines.say("call.key_not_an_option", key=digit, options=options[0].upper() + options[1:]))
             return
-        self._conversation.keyed(digit, commands)
+        self._conversation.keyed(f"[key {digit}]", commands)
 
     async def _time_limit(self) -> None:
         await self._clock.sleep(max(0.0, self._max_call_s - 60))
@@ -189,6 +201,20 @@ class LiveCall:
         await self._clock.sleep(min(60.0, self._max_call_s))
         await self.say(self._lines.say("call.time_up"))
         await self.close(CallStatus.COMPLETED)
+
+
+def keyed_answer(slot: str, keys: list[str]) -> c.SetSlots | None:
+    """Keys as the answer to the question asked: a count of guests or nights (one or two
+    digits), or a phone number. None when they are no such answer (a card, say)."""
+    digits = "".join(k for k in keys if k.isdigit())
+    if slot in ("guests", "nights") and 1 <= len(digits) <= 2 and int(digits) > 0:
+        return c.SetSlots(**{slot: int(digits)})  # type: ignore[arg-type]
+    if slot == "phone" and len(digits) in (10, 11):
+        try:
+            return c.SetSlots(phone=normalize_phone(digits))
+        except ToolError:
+            return None
+    return None
 
 
 def menu_commands(digit: str, choice: str | None) -> tuple[c.Command, ...] | None:

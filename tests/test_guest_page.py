@@ -133,6 +133,18 @@ async def test_a_guest_asks_in_the_browser_and_hears_the_answer(
     words = await engines.stt.run(lambda model, a: model.transcribe(a).text, heard)
     assert says_time(str(words).lower(), "11"), words
 
+    # The keypad sends keys as a phone's would: 2 on its own is the menu's front desk, which
+    # this appliance has no line for, so the agent says so.
+    answered = len(replies)
+    await page.click("#show-keypad")
+    await page.click("#keypad button[data-key='2']")
+    await page.click("#keypad button[data-key='#']")
+    await page.wait_for_function(
+        f"() => document.querySelectorAll('#transcript .agent').length > {answered}", timeout=20_000
+    )
+    replies = await lines(page, "#transcript .agent")
+    assert "front desk" in replies[-1], replies
+
     await page.click("#talk")  # hang up
     await page.wait_for_function("() => window.talk.state === 'idle'")
     assert await page.evaluate("window.blocked") == []  # the page works under its policy

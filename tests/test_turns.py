@@ -48,7 +48,9 @@ class Line:
         return sum(frame.duration_ms for sent, frame in self.sink.frames if sent >= at_s)
 
 
-async def open_line(config: Config, channel: str = "phone", **dialogue: object) -> AsyncIterator[Line]:
+async def open_line(
+    config: Config, channel: str = "phone", caller_id: str | None = "+15550142000", **dialogue: object
+) -> AsyncIterator[Line]:
     ears, tone = ScriptedEars(), ToneVoice()
     settings = dataclasses.replace(
         config, dialogue=dataclasses.replace(config.dialogue, small_talk_with_llm=False, **dialogue)  # type: ignore[arg-type]
@@ -61,7 +63,7 @@ async def open_line(config: Config, channel: str = "phone", **dialogue: object) 
         await appliance.engines.start(("stt", "tts"))
         appliance.open_for_calls()
         sink = CollectingSink(PHONE_HZ, clock)
-        call = await appliance.switchboard.open(channel, sink, caller_id="+15550142000", greet=False)
+        call = await appliance.switchboard.open(channel, sink, caller_id=caller_id, greet=False)
         caller = Caller(call, clock, ears, lambda: call.results, appliance.engines, PHONE_HZ)
         yield Line(appliance, call, caller, sink, clock, ears, tone, meanings)
         if not call.done.is_set():
@@ -205,3 +207,62 @@ async def test_the_call_is_warned_a_minute_before_its_time_limit_then_ended(conf
             await line.caller.silence(FRAME_MS)
         assert line.call.outcome is CallStatus.COMPLETED
         assert "reached the time limit for this call" in said()[-1]
+
+
+async def test_a_number_missed_twice_can_be_keyed_and_a_third_miss_goes_to_a_person(
+    config: Config,
+) -> None:
+    staffed = dataclasses.replace(config, departments=DepartmentSettings(front_desk="+12075550199"))
+    async for line in open_line(staffed):
+        m = line.meanings.meanings
+        m["I'd like to book a room from December 20th for two nights"] = [
+            c.StartBooking(), c.SetSlots(nights=2, check_in=line.appliance.agent.today().replace(month=12, day=20)),
+        ]  # fmt: skip
+        m["mumble"] = [c.Unclear()]
+        asked = await line.caller.says("I'd like to book a room from December 20th for two nights")
+        assert asked.reply == "How many guests will there be?"
+        first = await line.caller.says("mumble")
+        assert first.reply == "Sorry, I didn't catch that. How many guests will there be?"
+        second = await line.caller.says("mumble")
+        assert second.reply.endswith("You can also type the number of guests on your keypad.")
+        before = len(line.call.results)
+        line.call.key("2")
+        line.call.key("#")
+        keyed = await line.caller.answer(before)
+        assert keyed.transcript == "[keyed the guests]" and keyed.reply.startswith("We have")
+        state = line.appliance.agent.state(line.appliance.sessions.get(line.call.session_id))
+        assert state.booking is not None and state.booking.guests == 2
+        # The room question missed three times: never a fourth, a person takes over (a line
+        # that cannot be transferred offers the front desk's call back), and the call is flagged.
+        for _ in range(3):
+            last = await line.caller.says("mumble")
+        assert "can't transfer a phone call" in last.reply and "call you back" in last.reply
+        await line.appliance.store.drain()
+        row = await line.appliance.store.read(calls.get_call, line.call.session_id)
+        assert "room type was not caught three times" in row["flag_reason"]
+        assert [t["tool"] for t in row["tools"]].count("transfer_to_human") == 1
+
+
+async def test_a_phone_number_can_be_keyed_and_a_keyed_card_fills_nothing(config: Config) -> None:
+    async for line in open_line(config, caller_id=None):
+        line.meanings.meanings["Book the king for two nights from December 20th for two people"] = [
+            c.StartBooking(), c.SetSlots(nights=2, guests=2, room_type="deluxe_king",
+                                         check_in=line.appliance.agent.today().replace(month=12, day=20)),
+        ]  # fmt: skip
+        line.meanings.meanings["Anna Smith"] = [c.SetSlots(name="Anna Smith")]
+        await line.caller.says("Book the king for two nights from December 20th for two people")
+        asked = await line.caller.says("Anna Smith")
+        assert asked.reply == "What phone number should we use for the reservation?"
+        before = len(line.call.results)
+        for digit in "4539148803436467#":  # a card keyed where a phone number was asked for
+            line.call.key(digit)
+        await line.caller.silence(2000)
+        assert len(line.call.results) == before
+        for digit in "5552013344#":
+            line.call.key(digit)
+        keyed = await line.caller.answer(before)
+        assert keyed.transcript == "[keyed the phone]" and keyed.reply.startswith("Let me confirm")
+        session = line.appliance.sessions.get(line.call.session_id)
+        booking = line.appliance.agent.state(session).booking
+        assert booking is not None and booking.phone == "+15552013344"
+        assert "4539" not in str(session.messages) and "5552013344" not in str(session.messages)

@@ -37,6 +37,9 @@ from appliance.understanding.base import Understander
 
 _LOGGER = logging.getLogger(__name__)
 
+#: Channels whose callers have a keypad: the phone's, or the guest page's.
+KEYPAD_CHANNELS = ("phone", "webrtc", "sip")
+
 
 class Agent(Protocol):
     """Answers one caller turn at a time; one instance serves every call."""
@@ -62,6 +65,8 @@ class Agent(Protocol):
         """What the agent asked the caller for last, if it matters for keeping their words:
         a phone number, or a confirmation code."""
         ...
+
+    def keypad_slot(self, session: Session) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,13 @@ class HotelAgent:
         return Turn(
             state, heard, desk, self.lines, session.caller_id, self.today(),
             card_talk=session.journal.card_context, payment_link=self.payment_link,
+            keypad=session.channel in KEYPAD_CHANNELS, flag=session.flag,
         )  # fmt: skip
+
+    def keypad_slot(self, session: Session) -> str | None:
+        """The booking detail a run of keys fills now (guests, nights, phone), if any."""
+        expecting = self.state(session).expecting
+        return expecting if expecting in ("guests", "nights", "phone") else None
 
     async def prepare(self, session: Session, said: str) -> Prepared:
         state = self.state(session)

@@ -92,9 +92,10 @@ class Ready:
 
 @dataclass(frozen=True)
 class Keyed:
-    """A turn from a key of the menu, its commands known without words."""
+    """A turn from keys (a menu choice, a number typed), its commands known without words;
+    ``label`` is what the transcript keeps of it."""
 
-    digit: str
+    label: str
     commands: tuple[Command, ...]
 
 
@@ -203,9 +204,9 @@ class Conversation:
         """A turn is being worked out and nothing of its reply plays yet."""
         return self._turn_active and not self._speaker.speaking
 
-    def keyed(self, digit: str, commands: tuple[Command, ...]) -> None:
-        """A turn from a key of the menu: its commands are known without any words."""
-        self._turns.put_nowait(Keyed(digit, commands))
+    def keyed(self, label: str, commands: tuple[Command, ...]) -> None:
+        """A turn from keys: its commands are known without any words."""
+        self._turns.put_nowait(Keyed(label, commands))
 
     async def say(self, text: str) -> None:
         """Say something the caller did not ask for (an announcement, a time warning)."""
@@ -322,7 +323,7 @@ class Conversation:
         """The caller's words for this turn."""
         if isinstance(endpoint, Keyed):
             self._drop_prepared()
-            return f"[key {endpoint.digit}]"
+            return endpoint.label
         speculative, self._speculative = self._speculative, None
         if (
             speculative is not None

@@ -105,15 +105,34 @@ async def pleasantries(t: Turn) -> Say | None:
     return None
 
 
-async def clarify(t: Turn, phraser: Phraser | None) -> Say:
+#: The questions whose answer can be typed on a keypad.
+KEYPAD = {"guests": "booking.keypad_guests", "nights": "booking.keypad_nights", "phone": "booking.keypad_phone"}
+
+
+def missed(t: Turn, asked: str) -> Step:
+    """The answer to a booking question was not caught: ask again; the second time offer the
+    keypad for a number; the third time, never loop: a person takes over, and the call is
+    flagged with why."""
+    misses = t.state.misses[asked] = t.state.misses.get(asked, 0) + 1
+    if misses >= 3:
+        reason = f"the {asked.replace('_', ' ')} was not caught three times"
+        t.flag(reason)
+        return handoff.transfer(t, c.Handoff("front_desk", reason))
+    again = t.lines.join(t.say("call.didnt_catch"), booking.next_question(t))
+    if misses == 2 and t.keypad and asked in KEYPAD:
+        again = t.lines.join(again, t.say(KEYPAD[asked]))
+    return Say(again)
+
+
+async def clarify(t: Turn, phraser: Phraser | None) -> Step:
     """Nothing the flows can act on: ask again, say what the appliance can do, and after
     three misses offer a call back from the front desk."""
     state = t.state
     unclear = t.heard.first(c.Unclear)
     question = unclear.question if unclear else False
-    if state.booking is not None and state.expecting and state.misunderstood < 2:
-        state.misunderstood += 1
-        return Say(t.lines.join(t.say("call.didnt_catch"), booking.next_question(t)))
+    asked = state.expecting
+    if state.booking is not None and asked in booking.QUESTIONS:
+        return missed(t, asked)
     if question and state.misunderstood < 2:
         # A question the hotel file does not answer: say so, offer the people who know.
         state.misunderstood += 1

@@ -81,6 +81,9 @@ class DialogueState:
     callback: CallbackRequest | None = None
     last_reply: str = ""
     misunderstood: int = 0
+    #: Misses per question asked (the booking's details): a second offers the keypad, a
+    #: third a person.
+    misses: dict[str, int] = field(default_factory=dict)
     history: list[ChatMessage] = field(default_factory=list)
     #: The caller's mood and questions so far, when escalation is on.
     mood: MoodWatch | None = None

@@ -4,7 +4,7 @@ reading side and the sentence catalogue."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from appliance.dialogue.ports import HotelReader
@@ -26,6 +26,10 @@ class Turn:
     card_talk: bool = False
     #: The hotel's secure payment page ({code}: the reservation's), empty when it has none.
     payment_link: str = ""
+    #: The caller has a keypad (a phone, or the guest page's): numbers can be typed.
+    keypad: bool = False
+    #: Marks the call for a person to look at, with why.
+    flag: Callable[[str], None] = field(default=lambda reason: None, repr=False)
 
     @property
     def hotel(self) -> Hotel:

@@ -19,6 +19,20 @@ function setState(state) {
   button.textContent = state === "idle" ? "Talk" : "Hang up";
   button.disabled = !talk.config || !talk.config.enabled;
   $("mute").hidden = state !== "live";
+  $("show-keypad").hidden = state !== "live";
+  if (state !== "live") showKeypad(false);
+}
+
+// The keypad sends what a phone's keys would: numbers the agent asks for can be typed.
+function showKeypad(open) {
+  $("keypad").hidden = !open;
+  $("show-keypad").setAttribute("aria-expanded", String(open));
+}
+
+function sendKey(digit) {
+  if (talk.ws && talk.ws.readyState === WebSocket.OPEN && talk.state === "live") {
+    talk.ws.send(JSON.stringify({ type: "key", digit }));
+  }
 }
 
 let partial = null;
@@ -180,6 +194,12 @@ $("mute").addEventListener("click", () => {
   $("mute").setAttribute("aria-pressed", String(muted));
   $("mute").textContent = muted ? "Unmute" : "Mute";
   setStatus(muted ? "Muted: the front desk cannot hear you." : "Go ahead and speak.");
+});
+
+$("show-keypad").addEventListener("click", () => showKeypad($("keypad").hidden));
+$("keypad").addEventListener("click", (event) => {
+  const key = event.target.closest("button[data-key]");
+  if (key) sendKey(key.dataset.key);
 });
 
 window.addEventListener("pagehide", () => { if (talk.state !== "idle") finish(""); });
