@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from appliance.audio.frames import AudioFrame
 from appliance.clock import SYSTEM_CLOCK, Clock
@@ -172,7 +172,7 @@ class LiveCall:
             return
         slot = self._conversation.agent.keypad_slot(self._session)
         if slot is not None:
-            answer = keyed_answer(slot, keys)
+            answer = keyed_answer(slot, keys, self._conversation.agent.today())
             if answer is not None:
                 self._conversation.keyed(f"[keyed the {slot.replace('_', ' ')}]", (answer,))
                 return
@@ -203,12 +203,22 @@ class LiveCall:
         await self.close(CallStatus.COMPLETED)
 
 
-def keyed_answer(slot: str, keys: list[str]) -> c.SetSlots | None:
+def keyed_answer(slot: str, keys: list[str], today: date) -> c.SetSlots | None:
     """Keys as the answer to the question asked: a count of guests or nights (one or two
-    digits), or a phone number. None when they are no such answer (a card, say)."""
+    digits), a date of arrival (month then day, four digits: the next such date), or a phone
+    number. None when they are no such answer (a card, say)."""
     digits = "".join(k for k in keys if k.isdigit())
     if slot in ("guests", "nights") and 1 <= len(digits) <= 2 and int(digits) > 0:
         return c.SetSlots(**{slot: int(digits)})  # type: ignore[arg-type]
+    if slot == "check_in" and len(digits) == 4:
+        for year in (today.year, today.year + 1):
+            try:
+                day = date(year, int(digits[:2]), int(digits[2:]))
+            except ValueError:
+                return None
+            if day >= today:
+                return c.SetSlots(check_in=day)
+        return None
     if slot == "phone" and len(digits) in (10, 11):
         try:
             return c.SetSlots(phone=normalize_phone(digits))

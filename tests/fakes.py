@@ -77,6 +77,10 @@ class ScriptedEars:
         #: (voice needed, in ms, words by then) for the utterance being said.
         self._parts: list[tuple[float, str]] = []
         self.transcriptions = 0
+        #: The prompt each transcription was given.
+        self.prompts: list[str | None] = []
+        #: Words the recogniser is unsure of.
+        self.unsure: set[str] = set()
 
     def expect(self, parts: Sequence[tuple[float, str]]) -> None:
         self._parts = list(parts)
@@ -84,15 +88,18 @@ class ScriptedEars:
     def warm_up(self) -> None:
         return None
 
-    def transcribe(self, audio: AudioFrame, language: str | None = None) -> Transcript:
+    def transcribe(
+        self, audio: AudioFrame, language: str | None = None, prompt: str | None = None
+    ) -> Transcript:
         self.transcriptions += 1
+        self.prompts.append(prompt)
         heard = voiced_ms(audio)
         words = ""
         for needed_ms, said in self._parts:
             # The loudness measure misses the quiet edges of syllables: most of it will do.
             if heard >= 0.75 * needed_ms:
                 words = said
-        return Transcript(words, "en", audio.duration_ms)
+        return Transcript(words, "en", audio.duration_ms, doubtful=words in self.unsure)
 
 
 class ToneVoice:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from fakes import (
@@ -266,3 +267,91 @@ async def test_a_phone_number_can_be_keyed_and_a_keyed_card_fills_nothing(config
         booking = line.appliance.agent.state(session).booking
         assert booking is not None and booking.phone == "+15552013344"
         assert "4539" not in str(session.messages) and "5552013344" not in str(session.messages)
+
+
+async def test_the_speech_to_text_is_told_what_the_question_asked_expects(line: Line) -> None:
+    m = line.meanings.meanings
+    m["I'd like a room for two nights"] = [c.StartBooking(), c.SetSlots(nights=2)]
+    await line.caller.says("I'd like a room for two nights")
+    assert "December 20th" not in (line.ears.prompts[-1] or "")  # no date asked yet
+    await line.caller.says("mumble")
+    prompt = line.ears.prompts[-1] or ""
+    # The agent's own question, then the kind of answer it expects.
+    assert prompt.startswith("What date would you like to arrive? ")
+    assert "December 20th" in prompt and "Two adults" not in prompt
+
+
+async def test_details_heard_with_doubt_are_read_back_and_a_no_asks_again(line: Line) -> None:
+    today = line.appliance.agent.today()
+    m = line.meanings.meanings
+    m["Book a room from December 20th for two nights"] = [
+        c.StartBooking(), c.SetSlots(check_in=today.replace(month=12, day=20), nights=2)
+    ]  # fmt: skip
+    m["do adults"], m["three adults"] = [c.SetSlots(guests=2)], [c.SetSlots(guests=3)]
+    m["four adults"] = [c.SetSlots(guests=4)]
+    m["yes"], m["no"] = [c.Affirm()], [c.Deny()]
+    # Heard clearly: no read-back, the next question.
+    asked = await line.caller.says("Book a room from December 20th for two nights")
+    assert asked.reply == "How many guests will there be?"
+    line.ears.unsure = {"do adults", "four adults"}
+    checked = await line.caller.says("do adults")
+    assert checked.reply == "2 guests, is that right?"
+    wrong = await line.caller.says("no")
+    assert wrong.reply == "Sorry about that. How many guests will there be?"
+    again = await line.caller.says("four adults")
+    assert again.reply == "4 guests, is that right?"
+    # A new number instead of yes: taken (heard clearly, so not read back again).
+    corrected = await line.caller.says("three adults")
+    assert corrected.reply.startswith("We have")
+    state = line.appliance.agent.state(line.appliance.sessions.get(line.call.session_id))
+    assert state.booking is not None and state.booking.guests == 3
+    assert state.misses == {"guests": 1}
+
+
+async def test_a_doubted_detail_confirmed_with_yes_goes_on(line: Line) -> None:
+    m = line.meanings.meanings
+    m["book a room for tonight"] = [c.StartBooking(), c.SetSlots(nights=2)]
+    m["yes"] = [c.Affirm()]
+    line.ears.unsure = {"book a room for tonight"}
+    checked = await line.caller.says("book a room for tonight")
+    assert checked.reply == "2 nights, is that right?"
+    confirmed = await line.caller.says("yes")
+    assert confirmed.reply == "What date would you like to arrive?"
+
+
+async def test_a_goodbye_in_answer_to_a_booking_question_is_asked_about_before_the_call_ends(
+    line: Line,
+) -> None:
+    m = line.meanings.meanings
+    m["Book a room for two people"] = [c.StartBooking(), c.SetSlots(guests=2)]
+    m["goodnight"] = [c.Goodbye()]  # "two nights", as the speech-to-text may write it
+    await line.caller.says("Book a room for two people")
+    again = await line.caller.says("goodnight")
+    assert again.reply == "Sorry, I didn't catch that. What date would you like to arrive?"
+    assert not line.call.done.is_set()
+    bye = await line.caller.says("goodnight")
+    assert bye.reply == "Thank you for calling Harbor View Hotel. Goodbye!"
+    await line.caller.silence(3000)
+    assert line.call.outcome is CallStatus.COMPLETED
+
+
+async def test_a_date_missed_twice_can_be_keyed_as_month_and_day(line: Line) -> None:
+    m = line.meanings.meanings
+    m["Book a room for two people"] = [c.StartBooking(), c.SetSlots(guests=2)]
+    await line.caller.says("Book a room for two people")
+    await line.caller.says("mumble")
+    offered = await line.caller.says("mumble")
+    assert offered.reply.endswith(
+        "You can also type the date on your keypad: two digits for the month, then two for the"
+        " day, then the hash key."
+    )
+    today = line.appliance.agent.today()
+    wanted = today + timedelta(days=40)
+    before = len(line.call.results)
+    for key in f"{wanted.month:02d}{wanted.day:02d}#":
+        line.call.key(key)
+    keyed = await line.caller.answer(before)
+    assert keyed.transcript == "[keyed the check in]"
+    assert keyed.reply == "How many nights will you stay?"
+    state = line.appliance.agent.state(line.appliance.sessions.get(line.call.session_id))
+    assert state.booking is not None and state.booking.check_in == wanted

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
+from voices import NOMINAL_SPEECH_LEVEL, PhoneLine, active_level
 
 from appliance.app import Appliance, build_appliance
 from appliance.audio.codecs import mulaw_decode, mulaw_encode
@@ -176,6 +177,11 @@ class SimulatedCall:
     _sequence: int = 0
     _play_until: float = 0.0
     _pending_marks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    #: The telephone line the caller's audio crosses (None: a perfect one).
+    line: PhoneLine | None = None
+    #: The caller's speech level (mean power) the line's hiss is set against.
+    _level: float = NOMINAL_SPEECH_LEVEL
+    _hiss_seed: int = 0
 
     async def webhook(
         self,
@@ -228,10 +234,23 @@ class SimulatedCall:
         )
 
     async def say(self, audio: AudioFrame, then_silence_s: float = 0.0) -> None:
-        """Send 8 kHz audio as 20 ms media frames at real time, then silence (lines never stop)."""
-        payload = mulaw_encode(audio) + mulaw_encode(
-            AudioFrame.silence(then_silence_s * 1000, 8000)
-        )
+        """Send 8 kHz audio as 20 ms media frames at real time, then silence (lines never stop).
+        On a ``line``, the audio goes through it and the silence is its hiss (all-zero audio
+        is silence too)."""
+        if self.line is not None and not audio.pcm.strip(b"\0"):
+            audio = self.quiet(audio.duration_ms)
+        elif self.line is not None:
+            self._level = active_level(audio.float_samples(), audio.sample_rate_hz)
+            self._hiss_seed += 1  # each utterance meets hiss and losses of its own
+            line = dataclasses.replace(self.line, seed=self.line.seed * 7919 + self._hiss_seed)
+            audio = line.carry(audio, lead_ms=0, tail_ms=0)
+        await self._stream(mulaw_encode(audio) + mulaw_encode(self.quiet(then_silence_s * 1000)))
+
+    async def hold(self, ms: float) -> None:
+        """Say nothing for ``ms``: the line stays open."""
+        await self._stream(mulaw_encode(self.quiet(ms)))
+
+    async def _stream(self, payload: bytes) -> None:
         started = time.perf_counter()
         for index in range(0, len(payload) - FRAME_BYTES + 1, FRAME_BYTES):
             if self.closed.is_set():
@@ -248,7 +267,14 @@ class SimulatedCall:
         while time.perf_counter() < deadline and not self.closed.is_set():
             if len(self.arrivals) > since and time.perf_counter() - self._play_until >= quiet_s:
                 return
-            await self.say(AudioFrame.silence(100, 8000))
+            await self.hold(100)
+
+    def quiet(self, ms: float) -> AudioFrame:
+        """The line with the caller saying nothing: silence, or the line's hiss."""
+        if self.line is None:
+            return AudioFrame.silence(ms, 8000)
+        self._hiss_seed += 1
+        return self.line.hiss(ms, self._level, self.line.seed * 7919 + self._hiss_seed)
 
     async def press(self, digit: str) -> None:
         await self.send_event("dtmf", {"dtmf": {"track": "inbound_track", "digit": digit}})

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from appliance.analytics.sentiment import EscalationPolicy, MoodWatch, SentimentScorer
 from appliance.dialogue import patterns
 from appliance.dialogue.flows import booking, callback, facts, handoff, payment, reservations
+from appliance.dialogue.listening import expected_words
 from appliance.dialogue.smalltalk import Phraser
 from appliance.dialogue.state import DialogueState, Heard
 from appliance.dialogue.steps import Act, Say, Step, prefixed
@@ -46,7 +47,7 @@ class Agent(Protocol):
 
     def greeting(self, template: str = "") -> str: ...
 
-    async def prepare(self, session: Session, said: str) -> Prepared:
+    async def prepare(self, session: Session, said: str, doubtful: bool = False) -> Prepared:
         """Work out the reply to ``said`` before the turn is confirmed, changing nothing: the
         caller may yet go on talking."""
         ...
@@ -57,7 +58,14 @@ class Agent(Protocol):
         said: str,
         prepared: Prepared | None = None,
         commands: Sequence[c.Command] | None = None,
-    ) -> Reply: ...
+        doubtful: bool = False,
+    ) -> Reply:
+        """The reply to ``said``; ``doubtful`` when the speech-to-text was unsure of it."""
+        ...
+
+    def listening_for(self, session: Session) -> str | None:
+        """What the caller is likely to say next, for the speech-to-text to expect."""
+        ...
 
     def forget(self, session: Session) -> None: ...
 
@@ -67,6 +75,9 @@ class Agent(Protocol):
         ...
 
     def keypad_slot(self, session: Session) -> str | None: ...
+
+    #: Today's date where the hotel is.
+    today: Callable[[], date]
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,8 @@ class Prepared:
     turn: int
     commands: tuple[c.Command, ...]
     understand_ms: float
+    #: The speech-to-text was unsure of ``said``.
+    doubtful: bool = False
     #: The reply and the flows' state after it, when the flows could go all the way
     #: without an effect (a booking is made only once the turn is confirmed).
     reply: Reply | None = None
@@ -161,16 +174,19 @@ class HotelAgent:
     def keypad_slot(self, session: Session) -> str | None:
         """The booking detail a run of keys fills now (guests, nights, phone), if any."""
         expecting = self.state(session).expecting
-        return expecting if expecting in ("guests", "nights", "phone") else None
+        return expecting if expecting in ("check_in", "guests", "nights", "phone") else None
 
-    async def prepare(self, session: Session, said: str) -> Prepared:
+    def listening_for(self, session: Session) -> str | None:
+        return expected_words(self.state(session).context(), self.lines, self.hotel)
+
+    async def prepare(self, session: Session, said: str, doubtful: bool = False) -> Prepared:
         state = self.state(session)
         commands, understand_ms = await self._understand(said, state)
-        prepared = Prepared(said, state.turns, commands, understand_ms)
+        prepared = Prepared(said, state.turns, commands, understand_ms, doubtful)
         draft = copy.deepcopy(state)
         lookups: list[ToolRun] = []
         desk = self.desk.for_call(session).held(lookups)
-        step = await self.act(self._turn(session, draft, Heard(commands), desk))
+        step = await self.act(self._turn(session, draft, Heard(commands, doubtful), desk))
         if isinstance(step, Act):
             _LOGGER.debug("reply waits for the turn: it %s", type(step.effect).__name__)
             return prepared
@@ -183,20 +199,24 @@ class HotelAgent:
         said: str,
         prepared: Prepared | None = None,
         commands: Sequence[c.Command] | None = None,
+        doubtful: bool = False,
     ) -> Reply:
         """The reply to ``said``; ``commands`` when they are known without understanding
-        the words (a key pressed on a menu)."""
+        the words (a key pressed on a menu); ``doubtful`` when the speech-to-text was
+        unsure of the words."""
         state = self.state(session)
-        if prepared is not None and (prepared.said != said or prepared.turn != state.turns):
+        if prepared is not None and (
+            prepared.said != said or prepared.turn != state.turns or prepared.doubtful != doubtful
+        ):
             prepared = None  # other words, or another turn came first: start again
         desk = self.desk.for_call(session)
         if commands is not None:
             heard, understand_ms = Heard(tuple(commands)), 0.0
         elif prepared is not None:
-            heard, understand_ms = Heard(prepared.commands), prepared.understand_ms
+            heard, understand_ms = Heard(prepared.commands, doubtful), prepared.understand_ms
         else:
             understood, understand_ms = await self._understand(said, state)
-            heard = Heard(understood)
+            heard = Heard(understood, doubtful)
         # Kinds only: a label holds what the caller said (a code, a phone number).
         _LOGGER.debug("commands: %s", ", ".join(c.kind(x) for x in heard.commands) or "(none)")
         if prepared is not None and prepared.reply is not None and prepared.state is not None:

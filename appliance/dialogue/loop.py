@@ -39,6 +39,7 @@ from appliance.logs import CALL_ID
 from appliance.sentences import Catalogue
 from appliance.sessions import CallStatus, Session, SessionManager
 from appliance.sessions.events import CallEnded
+from appliance.stt.base import Transcript
 from appliance.understanding.commands import Command
 
 __all__ = ["AudioSink", "Conversation", "Keyed", "TurnResult", "TurnTimings", "sounds_finished"]
@@ -142,7 +143,7 @@ class Conversation:
         self._on_turn = on_turn
         self._turns: asyncio.Queue[Endpoint | Keyed] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
-        self._speculative: tuple[float, asyncio.Task[str]] | None = None
+        self._speculative: tuple[float, asyncio.Task[Transcript]] | None = None
         #: The reply being prepared for the speculative transcript: (speech end, its words).
         self._preparing: tuple[float, str, asyncio.Task[Ready]] | None = None
         self._turn_active = False
@@ -228,22 +229,25 @@ class Conversation:
         task.add_done_callback(lambda done: self._partial(pause.speech_end_ms, done))
         self._speculative = (pause.speech_end_ms, task)
 
-    def _partial(self, speech_end_ms: float, task: asyncio.Task[str]) -> None:
+    def _partial(self, speech_end_ms: float, task: asyncio.Task[Transcript]) -> None:
         """The early transcript, shown as a guess (the turn may go on); and the reply to it
         prepared while the endpoint silence runs."""
         if task.cancelled() or task.exception() is not None or self.outcome is not None:
             return
-        text = task.result().strip()
+        heard = task.result()
+        text = heard.text.strip()
         if not text or _NOT_SPEECH.match(text):
             return
         self.journal.caller_partial(text)
         if self._speculative is not None and self._speculative[1] is task:
             # Prepared on the state the flows are in now: if a turn still in hand changes it
             # first, the agent drops this one.
-            self._preparing = (speech_end_ms, text, asyncio.create_task(self._prepare(text)))
+            self._preparing = (
+                speech_end_ms, text, asyncio.create_task(self._prepare(text, heard.doubtful))
+            )  # fmt: skip
 
-    async def _prepare(self, text: str) -> Ready:
-        prepared = await self.agent.prepare(self.session, text)
+    async def _prepare(self, text: str, doubtful: bool) -> Ready:
+        prepared = await self.agent.prepare(self.session, text, doubtful)
         if prepared.reply is None or not prepared.reply.text:
             return Ready(prepared)
         first = chunk_reply(prepared.reply.text)[0]
@@ -287,14 +291,19 @@ class Conversation:
             or task.cancelled()
         ):
             return
-        if task.exception() is None and sounds_finished(task.result()):
+        if task.exception() is None and sounds_finished(task.result().text):
             endpoint = self._endpointer.end_now()
             if endpoint is not None:
                 self._last_activity_ms = endpoint.at_ms
                 self._turns.put_nowait(endpoint)
 
-    async def _transcribe(self, audio: AudioFrame) -> str:
-        return await self.engines.stt.run(lambda model, a: model.transcribe(a, None).text, audio)
+    async def _transcribe(self, audio: AudioFrame) -> Transcript:
+        """The caller's words, the speech-to-text prompted with what the agent expects."""
+        prompt = self.agent.listening_for(self.session)
+        transcript: Transcript = await self.engines.stt.run(
+            lambda model, a: model.transcribe(a, None, prompt), audio
+        )
+        return transcript
 
     # --- turns -----------------------------------------------------------------------------
 
@@ -319,27 +328,29 @@ class Conversation:
             if self.done.is_set():
                 return
 
-    async def _heard(self, endpoint: Endpoint | Keyed) -> str:
-        """The caller's words for this turn."""
+    async def _heard(self, endpoint: Endpoint | Keyed) -> tuple[str, bool]:
+        """The caller's words for this turn, and whether the recogniser doubted them."""
         if isinstance(endpoint, Keyed):
             self._drop_prepared()
-            return endpoint.label
+            return endpoint.label, False
         speculative, self._speculative = self._speculative, None
         if (
             speculative is not None
             and abs(speculative[0] - endpoint.speech_end_ms) < 1
             and not speculative[1].cancelled()
         ):
-            return (await speculative[1]).strip()
-        if speculative is not None:
-            speculative[1].cancel()
-        return (await self._transcribe(endpoint.audio)).strip()
+            heard = await speculative[1]
+        else:
+            if speculative is not None:
+                speculative[1].cancel()
+            heard = await self._transcribe(endpoint.audio)
+        return heard.text.strip(), heard.doubtful
 
     async def _turn(self, endpoint: Endpoint | Keyed) -> None:
         clock = self._clock
         endpointed = clock.now()
         keyed = isinstance(endpoint, Keyed)
-        transcript = await self._heard(endpoint)
+        transcript, doubtful = await self._heard(endpoint)
         transcribed = clock.now()
         # The turn covers the caller's audio up to its endpoint: the recording keeps that
         # audio only once these words have been checked for card numbers.
@@ -354,7 +365,7 @@ class Conversation:
             ready = await self._take_prepared(endpoint.speech_end_ms, transcript)
         reply = await self.agent.respond(
             self.session, transcript, ready.prepared if ready is not None else None,
-            commands=endpoint.commands if isinstance(endpoint, Keyed) else None,
+            commands=endpoint.commands if isinstance(endpoint, Keyed) else None, doubtful=doubtful,
         )  # fmt: skip
         answered = clock.now()
         self.journal.agent_says(reply.text)

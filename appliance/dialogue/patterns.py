@@ -24,11 +24,17 @@ def repeat(t: Turn) -> Say | None:
     return None
 
 
-def goodbye(t: Turn) -> Say | None:
+def goodbye(t: Turn) -> Step | None:
     heard, state = t.heard, t.state
     leaving = heard.has(c.Goodbye) and not heard.has(
         c.StartBooking, c.AskFact, c.Handoff, c.Callback, c.Cancel, c.FindReservation
     )
+    asked = state.expecting
+    if leaving and state.booking is not None and asked in booking.QUESTIONS and not state.leaving:
+        # A goodbye in answer to a booking question is more often a number misheard ("two
+        # nights" as "goodnight") than a caller leaving halfway: ask again; a second ends it.
+        state.leaving = True
+        return missed(t, asked)
     nothing_else = (
         state.expecting == "anything_else" and heard.has(c.Deny) and heard.only(c.Deny, c.Thanks)
     )
@@ -46,6 +52,13 @@ async def answer(t: Turn) -> Step | None:
         return None
     yes, no = heard.has(c.Affirm), heard.has(c.Deny)
     about = question.about
+    if about == "check":
+        if (step := await booking.checked(t, yes, no)) is not None or not (no and state.booking):
+            return step
+        for name in question.slots:  # read back wrong: forget it, ask again
+            setattr(state.booking, name, None)
+        state.expecting = question.slots[0]
+        return missed(t, question.slots[0], opening="booking.check_wrong")
     rebook = about == "rebook"
     changing = about in ("book", "rebook") and state.booking is not None and not yes
     if changing and state.booking is not None and booking.apply(state.booking, heard.slots):
@@ -106,10 +119,11 @@ async def pleasantries(t: Turn) -> Say | None:
 
 
 #: The questions whose answer can be typed on a keypad.
-KEYPAD = {"guests": "booking.keypad_guests", "nights": "booking.keypad_nights", "phone": "booking.keypad_phone"}
+KEYPAD = {"check_in": "booking.keypad_check_in", "guests": "booking.keypad_guests",
+          "nights": "booking.keypad_nights", "phone": "booking.keypad_phone"}  # fmt: skip
 
 
-def missed(t: Turn, asked: str) -> Step:
+def missed(t: Turn, asked: str, opening: str = "call.didnt_catch") -> Step:
     """The answer to a booking question was not caught: ask again; the second time offer the
     keypad for a number; the third time, never loop: a person takes over, and the call is
     flagged with why."""
@@ -118,7 +132,7 @@ def missed(t: Turn, asked: str) -> Step:
         reason = f"the {asked.replace('_', ' ')} was not caught three times"
         t.flag(reason)
         return handoff.transfer(t, c.Handoff("front_desk", reason))
-    again = t.lines.join(t.say("call.didnt_catch"), booking.next_question(t))
+    again = t.lines.join(t.say(opening), booking.next_question(t))
     if misses == 2 and t.keypad and asked in KEYPAD:
         again = t.lines.join(again, t.say(KEYPAD[asked]))
     return Say(again)

@@ -55,6 +55,8 @@ class YesNo:
     code: str | None = None
     #: The room a fact answer offered to book.
     room: str | None = None
+    #: The booking details being read back because they were not heard clearly.
+    slots: tuple[Slot, ...] = ()
 
 
 @dataclass
@@ -91,9 +93,17 @@ class DialogueState:
     offer_person: str | None = None
     #: Caller turns answered so far.
     turns: int = 0
+    #: A goodbye came halfway through a booking and was asked about: the next one ends the call.
+    leaving: bool = False
 
-    def ask(self, about: c.Pending, code: str | None = None, room: str | None = None) -> None:
-        self.pending = YesNo(about, code, room)
+    def ask(
+        self,
+        about: c.Pending,
+        code: str | None = None,
+        room: str | None = None,
+        slots: tuple[Slot, ...] = (),
+    ) -> None:
+        self.pending = YesNo(about, code, room, slots)
 
     def context(self) -> c.Context:
         """What understanding is told of the conversation."""
@@ -111,6 +121,9 @@ class Heard:
     """The commands of one turn, with the questions the flows ask of them."""
 
     commands: tuple[c.Command, ...]
+    #: The speech-to-text was unsure of the words (its own confidence was low): what they
+    #: set is read back before it is relied on.
+    doubtful: bool = False
 
     def first(self, kind: type[T]) -> T | None:
         return next((x for x in self.commands if isinstance(x, kind)), None)
@@ -141,4 +154,4 @@ class Heard:
         )
 
     def without(self, *kinds: type) -> Heard:
-        return Heard(tuple(x for x in self.commands if not isinstance(x, kinds)))
+        return replace(self, commands=tuple(x for x in self.commands if not isinstance(x, kinds)))

@@ -23,7 +23,7 @@ from appliance.errors import ConfigError, ToolError
 
 _FORMATTER = string.Formatter()
 #: Sections whose sentences the agent's voice never says.
-NOT_SPOKEN = frozenset({"phone", "kiosk"})
+NOT_SPOKEN = frozenset({"phone", "kiosk", "hearing"})
 
 
 def slots_of(sentence: str) -> frozenset[str]:
@@ -58,8 +58,8 @@ class Catalogue:
 
     def fixed(self) -> list[str]:
         """Every sentence the agent's voice says the same on every call (no slot): what is
-        rendered once. The phone company's voice ([phone]) and the kiosk's screen ([kiosk])
-        are not the agent's."""
+        rendered once. The phone company's voice ([phone]), the kiosk's screen ([kiosk]) and
+        the words the speech-to-text is told to expect ([hearing]) are not the agent's."""
         return [
             s for key, s in self.sentences.items()
             if not slots_of(s) and key.partition(".")[0] not in NOT_SPOKEN

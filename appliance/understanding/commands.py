@@ -21,7 +21,10 @@ Expecting = Literal[
     "anything_else", "change", "department",
 ]  # fmt: skip
 #: A yes/no question the agent asked: book, rebook, cancel, callback, book_offer, lookup.
-Pending = Literal["book", "rebook", "cancel", "callback", "book_offer", "lookup", "handoff", "pay_link"]
+#: "check": booking details heard unclearly, read back.
+Pending = Literal[
+    "book", "rebook", "cancel", "callback", "book_offer", "lookup", "handoff", "pay_link", "check"
+]
 
 
 @dataclass(frozen=True)

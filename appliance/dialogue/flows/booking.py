@@ -20,6 +20,8 @@ QUESTIONS: dict[Slot, str] = {
     "guests": "booking.ask_guests", "room_type": "booking.ask_room_type",
     "name": "booking.ask_name", "phone": "booking.ask_phone",
 }  # fmt: skip
+#: The details read back when the speech-to-text doubted the words they came in.
+READ_BACK: tuple[Slot, ...] = ("check_in", "nights", "guests")
 
 
 async def route(t: Turn) -> Step | None:
@@ -67,6 +69,7 @@ def apply(booking: Booking, slots: c.SetSlots) -> bool:
 async def book(t: Turn, slots: c.SetSlots) -> Step:
     state = t.state
     booking = state.booking = state.booking or Booking()
+    before = {name: getattr(booking, name) for name in READ_BACK}
     apply(booking, slots)
     if state.expecting == "phone" and booking.phone is None and slots.use_caller_number:
         booking.phone = t.caller_id
@@ -74,7 +77,40 @@ async def book(t: Turn, slots: c.SetSlots) -> Step:
         booking.check_in = None
         state.expecting = "check_in"
         return Say(t.say("booking.date_passed"))
+    changed = tuple(
+        name for name in READ_BACK if getattr(booking, name) not in (None, before[name])
+    )
+    if t.heard.doubtful and changed:
+        return read_back(t, changed)
     return await go_on(t)
+
+
+def read_back(t: Turn, doubted: tuple[Slot, ...]) -> Say:
+    """Details heard unclearly, said back to be confirmed: "2 guests, is that right?"."""
+    booking = t.state.booking
+    assert booking is not None
+    said = {
+        "check_in": lambda: t.say("booking.arriving", date=t.lines.date(booking.check_in or t.today, with_weekday=True)),
+        "nights": lambda: t.lines.count(booking.nights or 0, "night"),
+        "guests": lambda: t.lines.count(booking.guests or 0, "guest"),
+    }  # fmt: skip
+    t.state.ask("check", slots=doubted)
+    t.state.expecting = doubted[0]
+    details = t.lines.listing([said[name]() for name in doubted])
+    return Say(t.say("booking.check", details=details[:1].upper() + details[1:]))
+
+
+async def checked(t: Turn, yes: bool, no: bool) -> Step | None:
+    """The answer to a read-back, when it settles it: other details replace the ones read
+    back; a yes goes on. None otherwise (a no is a miss: see patterns.answer)."""
+    if t.state.booking is None:
+        return None
+    slots = t.heard.slots
+    if any(getattr(slots, name) is not None for name in (*READ_BACK, "check_out")):
+        return await book(t, slots)
+    if yes and not no:
+        return await go_on(t)
+    return None
 
 
 async def go_on(t: Turn) -> Step:
