@@ -61,10 +61,11 @@ note "disk: ${free_mb} MB free"
 # Debian libraries the Python wheels do not carry. PortAudio is for the lobby kiosk's
 # microphone; without it phone and browser calls still work. The tests also need a real
 # browser (Chromium, driven over its DevTools protocol), a sound server with virtual devices
-# for the kiosk (PulseAudio, reached by PortAudio through ALSA's pulse plugin), and a voice
-# other than the appliance's own to speak as guests (espeak-ng, with sox to pad and resample).
+# for the kiosk (PulseAudio, reached by PortAudio through ALSA's pulse plugin), and voices
+# other than the appliance's own to speak as guests (espeak-ng and flite, with sox to pad and
+# resample).
 apt_wanted=(libportaudio2)
-[ "$DEV" = 1 ] && apt_wanted+=(chromium pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox)
+[ "$DEV" = 1 ] && apt_wanted+=(chromium pulseaudio pulseaudio-utils libasound2-plugins espeak-ng flite sox)
 apt_missing=()
 if command -v dpkg >/dev/null 2>&1; then
   for pkg in "${apt_wanted[@]}"; do
