@@ -97,7 +97,7 @@ class SttSettings:
     short_window_s: float = _bounded(10.0, 0.0, 30.0)
     #: Words whose mean log-probability per token is below this are doubted, and the
     #: booking details they carry read back to the caller ("2 guests, is that right?").
-    doubt_below_logprob: float = _bounded(-0.6, -10.0, 0.0)
+    doubt_below_logprob: float = _bounded(-0.5, -10.0, 0.0)
 
 
 @dataclass(frozen=True)
