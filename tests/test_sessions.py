@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import stat
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from appliance.app import Appliance, build_appliance
 from appliance.config import Config
 from appliance.engines import build_engines
 from appliance.sessions import CallStatus, SessionError
+from appliance.sessions.admission import CallRefused
 from appliance.store import calls
 from appliance.store.schema import MIGRATIONS
 
@@ -68,7 +70,10 @@ async def test_ending_a_call_closes_its_row_with_transcript_and_duration(
         == "user: What time is breakfast?\nassistant: Breakfast is served from 6:30 AM."
     )
     # The caller's one turn was scored for sentiment; a plain question scores neutral.
-    assert [m["metric_name"] for m in call["metrics"]] == ["caller_sentiment", "call_duration_seconds"]
+    assert [m["metric_name"] for m in call["metrics"]] == [
+        "caller_sentiment",
+        "call_duration_seconds",
+    ]
     assert call["sentiment_score"] == call["metrics"][0]["metric_value"] == 0.0
     assert state.sessions.active() == []
 
@@ -175,9 +180,7 @@ async def test_calls_left_active_by_a_dead_process_are_marked_interrupted_at_sta
     assert call["transcription"] == "user: I need a room"
 
 
-async def test_migrations_are_versioned_and_applied_once(
-    state: Appliance, config: Config
-) -> None:
+async def test_migrations_are_versioned_and_applied_once(state: Appliance, config: Config) -> None:
     versions = await state.store.read(
         lambda db: db.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
     )
@@ -222,3 +225,27 @@ async def test_purge_and_erase_report_what_they_removed(state: Appliance, config
         lambda db: db.execute("SELECT count(*) FROM voice_calls").fetchone()
     )
     assert left == (0,)
+
+
+async def test_a_line_is_free_the_moment_its_call_ends_while_the_record_is_finished(
+    state: Appliance,
+) -> None:
+    manager: SessionManager = state.sessions
+    state.open_for_calls()
+    capacity = manager.admission._lanes["phone"].capacity
+    sessions = [
+        await manager.create_session(channel="phone", origin="line") for _ in range(capacity)
+    ]
+    with pytest.raises(CallRefused):
+        manager.admission.take("phone")
+    # The end of a call waits a little for its last judgments (a mood being scored)...
+    judging = asyncio.Event()
+    sessions[0].journal.spawn(judging.wait(), "judging", settle=True)
+    ending = asyncio.create_task(manager.end_session(sessions[0].id))
+    await asyncio.sleep(0.05)
+    assert not ending.done()
+    # ...but the line it held takes the next caller at once.
+    manager.admission.take("phone").release()
+    judging.set()
+    await ending
+    assert (await state.store.read(calls.get_call, sessions[0].id))["end_time"] is not None

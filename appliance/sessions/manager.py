@@ -228,6 +228,8 @@ class SessionManager:
         session = self.get(session_id)
         if status is CallStatus.ACTIVE:
             raise SessionError("bad-status", "a session cannot end as active")
+        if session.seat is not None:
+            session.seat.release()  # the line is free as the call ends, not once it is written
         # The call's score is the mean of its turns': the model's judgments go in first.
         await session.journal.settle(SETTLE_S)
         if not session.active:
@@ -247,8 +249,6 @@ class SessionManager:
         finally:
             # Gone from memory only once its row is closed: a reader never finds neither.
             self._sessions.pop(session_id, None)
-            if session.seat is not None:
-                session.seat.release()
         await self._finish_recording(session)
         _LOGGER.info(
             "session ended %s after %.1f s and %d turns", status, session.duration_s, len(session.messages),
