@@ -65,7 +65,7 @@ QUESTIONS = (
     ("how many guests", "guests"), ("which room", "room_type"),
     ("which would you like", "room_type"), ("your name", "name"),
 )  # fmt: skip
-KEYPAD = (("number of guests", "guests"), ("number of nights", "nights"))
+KEYPAD = (("number of guests", "guests"), ("number of nights", "nights"), ("type the date", "check_in"))
 
 
 @dataclass
@@ -108,7 +108,9 @@ class BookingCaller:
                 return self.outcome
             keyed = next((d for words, d in KEYPAD if words in reply and "keypad" in reply), None)
             if keyed is not None:
-                await self._key(str(getattr(self.stay, keyed)))
+                day = self.stay.check_in
+                digits = f"{day.month:02d}{day.day:02d}" if keyed == "check_in" else str(getattr(self.stay, keyed))
+                await self._key(digits)
                 continue
             await self._say(self._answer(reply))
         self.outcome.gave_up = "no booking within the turns allowed"

@@ -29,6 +29,7 @@ TODAY = date(2026, 12, 4)
         ("to adults and too kids", None, 4, None),
         ("Tonight.", "nights", None, 2),  # "Two nights." as the answer to "how many nights"
         ("to nights", "nights", None, 2),
+        ("Goodnight.", "nights", None, 2),
         ("for nights please", None, None, 4),
         ("just tree", "nights", None, 3),
         ("To.", "nights", None, 2),
@@ -48,6 +49,7 @@ def test_a_misheard_number_is_read_as_the_number(
         ("For the fifteenth of January.", "check_in"),
         ("I want to go to the pool", None),
         ("Tonight.", "check_in"),  # a date: arriving tonight
+        ("Good night.", None),  # leaving
         ("to", None),
         ("Is there a place for dogs?", "guests"),
     ],

@@ -355,3 +355,16 @@ async def test_a_date_missed_twice_can_be_keyed_as_month_and_day(line: Line) -> 
     assert keyed.reply == "How many nights will you stay?"
     state = line.appliance.agent.state(line.appliance.sessions.get(line.call.session_id))
     assert state.booking is not None and state.booking.check_in == wanted
+
+
+async def test_a_goodbye_that_carries_the_detail_asked_for_is_the_detail(line: Line) -> None:
+    m = line.meanings.meanings
+    m["Book a room for two people"] = [c.StartBooking(), c.SetSlots(guests=2)]
+    m["goodnight"] = [c.Goodbye(), c.SetSlots(nights=2)]  # "two nights", misheard
+    await line.caller.says("Book a room for two people")
+    state = line.appliance.agent.state(line.appliance.sessions.get(line.call.session_id))
+    state.expecting = "nights"
+    answered = await line.caller.says("goodnight")
+    assert answered.reply == "What date would you like to arrive?"
+    state = line.appliance.agent.state(line.appliance.sessions.get(line.call.session_id))
+    assert state.booking is not None and state.booking.nights == 2

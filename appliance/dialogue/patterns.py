@@ -29,6 +29,8 @@ def goodbye(t: Turn) -> Step | None:
     leaving = heard.has(c.Goodbye) and not heard.has(
         c.StartBooking, c.AskFact, c.Handoff, c.Callback, c.Cancel, c.FindReservation
     )
+    if state.booking is not None and heard.has_booking_details:
+        leaving = False  # "Goodnight." for "Two nights.", read as 2 nights: no goodbye
     asked = state.expecting
     if leaving and state.booking is not None and asked in booking.QUESTIONS and not state.leaving:
         # A goodbye in answer to a booking question is more often a number misheard ("two

@@ -58,8 +58,10 @@ def numbers_in_context(text: str, expecting: Expecting | None) -> str:
         bare = re.fullmatch(rf"{_POLITE}({_SOUND})(?: please| thanks| thank you)?", text)
         if bare:
             return SOUNDS_LIKE[bare.group(1)]
-    if expecting == "nights" and re.fullmatch(rf"{_POLITE}(?:to|too|two)? ?nights?'?s?(?: please)?|{_POLITE}tonight'?s?", text):
-        return "2 nights"
+    if expecting == "nights" and re.fullmatch(
+        rf"{_POLITE}(?:to|too|two|good)? ?nights?'?s?(?: please)?|{_POLITE}tonight'?s?", text
+    ):
+        return "2 nights"  # "tonight", "to nights", "goodnight": how "two nights" comes out
     return text
 
 
