@@ -368,3 +368,21 @@ async def test_a_goodbye_that_carries_the_detail_asked_for_is_the_detail(line: L
     assert answered.reply == "What date would you like to arrive?"
     state = line.appliance.agent.state(line.appliance.sessions.get(line.call.session_id))
     assert state.booking is not None and state.booking.nights == 2
+
+
+async def test_asking_again_and_again_over_a_booking_question_never_loops(config: Config) -> None:
+    staffed = dataclasses.replace(config, departments=DepartmentSettings(front_desk="+12075550199"))
+    async for line in open_line(staffed):
+        m = line.meanings.meanings
+        m["Book a room for two nights"] = [c.StartBooking(), c.SetSlots(nights=2)]
+        m["what was that"] = [c.Repeat()]
+        asked = await line.caller.says("Book a room for two nights")
+        first = await line.caller.says("what was that")
+        assert first.reply == asked.reply == "What date would you like to arrive?"
+        second = await line.caller.says("what was that")
+        assert second.reply.startswith("Of course. What date would you like to arrive? You can also type")
+        third = await line.caller.says("what was that")
+        assert "call you back" in third.reply or "front desk" in third.reply, third.reply
+        await line.appliance.store.drain()
+        row = await line.appliance.store.read(calls.get_call, line.call.session_id)
+        assert "check in was not caught three times" in row["flag_reason"]

@@ -16,11 +16,18 @@ def not_heard(t: Turn) -> Say:
     return Say(t.say("call.not_heard"))
 
 
-def repeat(t: Turn) -> Say | None:
-    """"Sorry, say that again?": the last reply, word for word."""
-    heard = t.heard
-    if heard.has(c.Repeat) and heard.only(c.Repeat, c.Unclear, c.Thanks, c.Greeting) and t.state.last_reply:
-        return Say(t.state.last_reply)
+def repeat(t: Turn) -> Step | None:
+    """"Sorry, say that again?": the last reply, word for word. Asked over a booking
+    question it counts as a miss of it, so that it never loops: the keypad is offered, then
+    a person."""
+    heard, state = t.heard, t.state
+    if heard.has(c.Repeat) and heard.only(c.Repeat, c.Unclear, c.Thanks, c.Greeting) and state.last_reply:
+        asked = state.expecting
+        if state.booking is not None and asked in booking.QUESTIONS and state.misses.get(asked, 0) >= 1:
+            return missed(t, asked, opening="call.of_course")
+        if state.booking is not None and asked in booking.QUESTIONS:
+            state.misses[asked] = 1
+        return Say(state.last_reply)
     return None
 
 
