@@ -386,3 +386,29 @@ async def test_asking_again_and_again_over_a_booking_question_never_loops(config
         await line.appliance.store.drain()
         row = await line.appliance.store.read(calls.get_call, line.call.session_id)
         assert "check in was not caught three times" in row["flag_reason"]
+
+
+async def test_a_read_back_turned_down_three_times_with_nothing_changed_goes_to_a_person(
+    config: Config,
+) -> None:
+    staffed = dataclasses.replace(config, departments=DepartmentSettings(front_desk="+12075550199"))
+    async for line in open_line(staffed):
+        today = line.appliance.agent.today()
+        m = line.meanings.meanings
+        m["Book the king for two nights from December 20th for two, name Anna Smith"] = [
+            c.StartBooking(), c.SetSlots(nights=2, guests=2, room_type="deluxe_king", name="Anna Smith",
+                                         check_in=today.replace(month=12, day=20) if today.month < 12 or today.day < 20
+                                         else today.replace(year=today.year + 1, month=12, day=20)),
+        ]  # fmt: skip
+        m["no"], m["mumble"] = [c.Deny()], [c.Unclear()]
+        confirm = await line.caller.says("Book the king for two nights from December 20th for two, name Anna Smith")
+        assert confirm.reply.startswith("Let me confirm:")
+        change = await line.caller.says("no")
+        assert change.reply == "No problem. What would you like to change?"
+        again = await line.caller.says("mumble")  # the change not caught
+        assert again.reply == "Sorry, I didn't catch that. What would you like to change?"
+        last = await line.caller.says("no")
+        assert "front desk" in last.reply or "call you back" in last.reply, last.reply
+        await line.appliance.store.drain()
+        row = await line.appliance.store.read(calls.get_call, line.call.session_id)
+        assert "read-back was turned down three times" in row["flag_reason"]

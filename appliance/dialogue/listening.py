@@ -16,7 +16,7 @@ from appliance.understanding.commands import Context
 _HINTS = {
     "check_in": "hearing.check_in", "nights": "hearing.nights", "guests": "hearing.guests",
     "name": "hearing.name", "phone": "hearing.phone", "code": "hearing.code",
-    "callback_time": "hearing.callback_time",
+    "callback_time": "hearing.callback_time", "change": "hearing.change",
 }  # fmt: skip
 
 

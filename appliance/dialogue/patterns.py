@@ -72,6 +72,7 @@ async def answer(t: Turn) -> Step | None:
     changing = about in ("book", "rebook") and state.booking is not None and not yes
     if changing and state.booking is not None and booking.apply(state.booking, heard.slots):
         state.pending = question  # new details: confirm again
+        state.misses.pop("change", None)
         return Say(booking.confirmation(t, state.booking, rebook=rebook))
     if yes and not no:
         return await _yes(t, question)
@@ -102,14 +103,25 @@ async def _yes(t: Turn, question: YesNo) -> Step | None:
     return None
 
 
-def _no(t: Turn, question: YesNo) -> Say:
+def no_change(t: Turn, opening: str) -> Step:
+    """The booking's read-back turned down, or the change not caught: ask what to change;
+    the third time with nothing changed, a person sorts it out, never a loop."""
+    refused = t.state.misses["change"] = t.state.misses.get("change", 0) + 1
+    if refused >= 3:
+        reason = "the booking's read-back was turned down three times"
+        t.flag(reason)
+        return handoff.transfer(t, c.Handoff("front_desk", reason))
+    return Say(t.lines.join(t.say(opening), t.say("booking.what_to_change")))
+
+
+def _no(t: Turn, question: YesNo) -> Step:
     state = t.state
     if question.about == "handoff" and (asked := booking.next_question(t)):
         return Say(t.lines.join(t.say("call.all_right"), asked))
     if question.about in ("book", "rebook"):
         state.expecting = "change"
         state.pending = question
-        return Say(t.say("booking.what_to_change"))
+        return no_change(t, "call.no_problem")
     state.expecting = "anything_else"
     return Say(t.lines.join(t.say("call.all_right"), t.say("call.anything_else")))
 
@@ -156,6 +168,8 @@ async def clarify(t: Turn, phraser: Phraser | None) -> Step:
     asked = state.expecting
     if state.booking is not None and asked in booking.QUESTIONS:
         return missed(t, asked)
+    if state.booking is not None and asked == "change":
+        return no_change(t, "call.didnt_catch")
     if question and state.misunderstood < 2:
         # A question the hotel file does not answer: say so, offer the people who know.
         state.misunderstood += 1
