@@ -8,9 +8,10 @@ which may be silence, nor before the frames ahead of it have played). The caller
 are the appliance's own Piper voice made lower and slower, or higher and faster, so the
 endpointing is not tuned to the voice it hears.
 
-Prints, per N: voice-to-voice p50/p95, the pacing of reply frames (the spread around 20 ms),
-late frames (a gap over 60 ms inside a reply, heard as a break), and how many calls were
-answered at all. The goal: one call p50 under 600 ms, four calls p95 under 1.2 s, eight
+Prints, per N: voice-to-voice p50/p95 over every question asked (one never answered, or
+asked on a call that was refused, counts as never answered: inf), the pacing of reply frames
+(the spread around 20 ms), late frames (a gap over 60 ms inside a reply, heard as a break),
+how many calls got in and how many questions were answered. The goal: one call p50 under 600 ms, four calls p95 under 1.2 s, eight
 calls all answered.
 
     .venv/bin/python benchmarks/phone_calls.py [--calls 1 4 8]
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import math
 import os
 import statistics
 import sys
@@ -98,7 +100,9 @@ async def one_call(
         await call.listen(before)  # the whole reply, before the next question
         heard = first_sound_heard(call, before)
         reply = call.arrivals[before:]
-        if heard is not None:
+        if heard is None:
+            latencies.append(math.inf)  # a question never answered is in the figures
+        else:
             latencies.append((heard - (started + span[1])) * 1000)
             gaps = [b - a for a, b in zip(reply, reply[1:], strict=False)]
             spacing += [g * 1000 for g in gaps]
@@ -147,20 +151,24 @@ async def run(public: str, rest: FakeTwilioRest, engines: Engines, counts: list[
     )
     print(
         f"{'calls':>5}{'v2v p50':>10}{'v2v p95':>10}{'frame p50':>11}{'frame p95':>11}{'late':>7}"
-        f"{'answered':>10}"
+        f"{'calls in':>10}{'answered':>10}"
     )
     async with aiohttp.ClientSession() as http:
         for count in counts:
             results = await asyncio.gather(
                 *(one_call(public, http, rest, by_voice[n % len(by_voice)]) for n in range(count))
             )
-            latencies = [v for r in results for v in r[0]] or [float("nan")]
+            # A call refused, or a question with no reply, counts as never answered.
+            asked = len(QUESTIONS)
+            latencies = [v for r in results for v in r[0]]
+            latencies += [math.inf] * sum(asked - len(r[0]) for r in results)
+            answered_questions = sum(1 for v in latencies if v != math.inf)
             spacing = [v for r in results for v in r[1]] or [float("nan")]
             late = sum(r[2] for r in results)
             answered = sum(r[3] for r in results)
             print(f"{count:>5}{statistics.median(latencies):>9.0f}ms{percentile(latencies, 0.95):>8.0f}ms"
                   f"{statistics.median(spacing):>9.1f}ms{percentile(spacing, 0.95):>9.1f}ms{late:>7}"
-                  f"{answered:>6}/{count}")  # fmt: skip
+                  f"{answered:>6}/{count}{answered_questions:>6}/{asked * count}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import math
 import os
 import platform
 import statistics
@@ -87,6 +88,7 @@ async def main(rounds: int) -> None:
             )
 
         rows: list[dict[str, float]] = []
+        missed = 0
         for round_number in range(rounds):
             for label, audio in utterances:
                 cpu_before = time.process_time()
@@ -101,6 +103,7 @@ async def main(rounds: int) -> None:
                         else "no reply"
                     )
                     print(f"  {label}: {why}")
+                    missed += 1  # counted below as never answered, not left out
                     continue
                 row = {**dataclasses.asdict(result.timings), "cpu_s": cpu_s}
                 rows.append(row)
@@ -112,11 +115,12 @@ async def main(rounds: int) -> None:
         engines.close()
 
     print(
-        f"\n{len(rows)} turns on {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        f"\n{len(rows) + missed} turns ({missed} with no reply, in voice_to_voice_ms as never"
+        f" answered) on {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     print(f"{'stage':<22}{'p50':>10}{'p95':>10}{'mean':>10}")
     for key in ("endpoint_ms", "stt_ms", "understand_ms", "agent_ms", "tts_first_audio_ms", "voice_to_voice_ms"):
-        values = [r[key] for r in rows]
+        values = [r[key] for r in rows] + ([math.inf] * missed if key == "voice_to_voice_ms" else [])
         print(
             f"{key:<22}{statistics.median(values):>10.0f}{percentile(values, 0.95):>10.0f}{statistics.fmean(values):>10.0f}"
         )
