@@ -46,6 +46,13 @@ def test_card_numbers_are_removed_in_every_form(said: str) -> None:
         ("a double room for two people", "a double room for two people"),
         ("I'm in room 204, is breakfast at 7?", "room 204, is breakfast at 7?"),
         ("check in 2026-12-20, check out 2026-12-22", "2026-12-20, check out 2026-12-22"),
+        # A log line's addresses, ports and paths are no card read out.
+        ("cannot listen on 127.0.0.1:33173, is 0.0.0.0 meant?", "127.0.0.1:33173, is 0.0.0.0"),
+        ("sent date=2026-12-03/hourly.parquet to 10.0.0.12:8443", "2026-12-03/hourly.parquet to 10.0.0.12:8443"),
+        (
+            "missing /tmp/run-162/models/llm/m.gguf, /tmp/run-162/models/stt, /tmp/run-162/x",
+            "/tmp/run-162/models/llm/m.gguf, /tmp/run-162/models/stt, /tmp/run-162/x",
+        ),
     ],
 )
 def test_other_numbers_are_kept(said: str, kept: str) -> None:

@@ -337,7 +337,9 @@ async def test_sync_commands_on_the_file(
     got, url = receiver
     got.script.clear()
     data = tmp_path / "data"
-    fill(data / "appliance.duckdb", week_of_calls(datetime.now(UTC), seed=5, days=2))
+    # Two days of calls ending yesterday evening: three dates to send, whatever the hour now.
+    evening = datetime.now(UTC).replace(hour=20, minute=0, second=0, microsecond=0)
+    fill(data / "appliance.duckdb", week_of_calls(evening - timedelta(days=1), seed=5, days=2))
     base_env = appliance_env(APPLIANCE_DATA_DIR=str(data), APPLIANCE_PORT=str(free_port()))
 
     off = await run(base_env, "sync", "now")

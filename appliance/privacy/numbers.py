@@ -16,6 +16,7 @@ from appliance.privacy.words import (
     BARE_DATE,
     DIGIT_WORDS,
     MISHEARD,
+    NETWORK_ADDRESS,
     NOT_CODE_LETTERS,
     NOT_DIGIT_ONE,
     NOT_NUMBERS,
@@ -110,6 +111,8 @@ def masked(text: str, card_talk: bool = False) -> str:
     text = NOT_NUMBERS.sub(_blot, text)
     if not card_talk:
         text = BARE_DATE.sub(_blot, text)
+        text = NETWORK_ADDRESS.sub(_blot, text)
+        text = _COMPOUND.sub(_blot_name, text)
     text = NOT_DIGIT_ONE.sub(_blot, text)
     for start, end in code_spans(text):
         text = text[:start] + "#" * (end - start) + text[end:]
@@ -118,6 +121,21 @@ def masked(text: str, card_talk: bool = False) -> str:
 
 def _blot(match: re.Match[str]) -> str:
     return "#" * len(match.group(0))
+
+
+#: Words joined by "-" or "_" with nothing between: "pytest-162", "hourly_0000-2400".
+_COMPOUND = re.compile(r"[A-Za-z0-9]+(?:[_\-][A-Za-z0-9]+)+")
+_NUMBER_WORDS = frozenset(
+    {*DIGIT_WORDS, *ZERO_WORDS, *MISHEARD, *TEENS, *TENS, *REPEATS, "hundred", "thousand"}
+)
+
+
+def _blot_name(match: re.Match[str]) -> str:
+    """A name with digits in it ("pytest-162", "hourly_0000-2400", "room-204") is no number
+    read out; "4111-1111" and "four-one-one" are, as all their parts are numbers."""
+    parts = re.split(r"[_\-]", match.group(0))
+    named = any(not part.isdigit() and part.lower() not in _NUMBER_WORDS for part in parts)
+    return _blot(match) if named and any(ch.isdigit() for ch in match.group(0)) else match.group(0)
 
 
 def code_spans(text: str) -> list[tuple[int, int]]:

@@ -46,13 +46,19 @@ _DD = r"(?:0?[1-9]|[12]\d|3[01])"
 #: Only real ones, with nothing more after them: "4111-11-11 1111" is no date.
 NOT_NUMBERS = re.compile(
     rf"(?<![\d\-/])\b(?:19|20)\d{{2}}-{_MM}-{_DD}"  # 2026-12-20
-    r"(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?)?(?![\d\-/])"  # T10:00
+    r"(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?)?(?![\d\-]|/\d)"  # T10:00
     rf"|(?<![\d\-/])\b{_MM}/{_DD}/(?:19|20)?\d{{2}}(?![\d\-/])"  # 12/20/2026
     r"|(?<![\d:\-/])\b(?:[01]?\d|2[0-3]):[0-5]\d\b(?![:\-/]\d)"  # 10:30
     rf"|\b(?:{MONTHS})\s+(?:the\s+)?(?:{_DAY})\b(?:,?\s*(?:of\s+)?(?:{_YEAR})\b)?"  # May 2nd, 2027
     rf"|\b(?:{MONTHS})\s+\d{{1,2}},?\s*(?:{_YEAR})\b"  # May 2, 2027
     rf"|\b(?:{_DAY})\s+(?:of\s+)?(?:{MONTHS})\b(?:,?\s*(?:{_YEAR})\b)?",  # 2nd of May 2027
     re.IGNORECASE,
+)
+#: A network address, with its port: "127.0.0.1:8080" in a log line is no card (only outside
+#: card talk, where "4.1.1.1" may be digits read out).
+NETWORK_ADDRESS = re.compile(
+    r"(?<![\d.])\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b(?!\.\d)"
+    r"(?::\d{1,5}\b)?"
 )
 #: "May 28": a date, but in card talk an expiry (May 2028), so only outside it.
 BARE_DATE = re.compile(rf"\b(?:{MONTHS})\s+\d{{1,2}}\b(?!\s*[/\-])", re.IGNORECASE)
