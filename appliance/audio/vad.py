@@ -22,6 +22,19 @@ FRAME_MS = 20
 FRAME_BYTES = VAD_RATE_HZ * FRAME_MS // 1000 * 2
 #: Within an utterance, a frame quieter than this share of its recent loudness is not voice.
 TAIL_SHARE = 0.1
+#: A frame no louder than this many times the line's noise floor is not voice, whatever
+#: webrtcvad says of it: on a line with steady hiss webrtcvad hears the hiss as voice, so
+#: the turn never ended (at 8 dB SNR most turns waited for the 15 s limit) and hiss
+#: started utterances of its own.
+NOISE_MARGIN = 1.3
+#: The noise floor: this percentile of the loudness of the frames in the last
+#: ``NOISE_WINDOW_MS`` (a low one, so speech does not lift it and lost packets, heard as
+#: digital silence, do not sink it).
+NOISE_PERCENTILE = 10
+NOISE_WINDOW_MS = 3000
+#: Frames needed before the floor is known, and any frame can be voice (the pre-roll keeps
+#: the start of words said in them).
+_NOISE_MIN_FRAMES = 10
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,14 @@ class Endpointer:
         self._buffer = b""
         #: Loudness of the recent voiced frames, for telling speech from echo and noise.
         self.recent_rms = 0.0
+        self._levels: deque[float] = deque(maxlen=NOISE_WINDOW_MS // FRAME_MS)
+
+    @property
+    def noise_floor(self) -> float:
+        """The line's steady noise (RMS of 16-bit samples): 0 until enough audio is in."""
+        if len(self._levels) < _NOISE_MIN_FRAMES:
+            return 0.0
+        return float(np.percentile(self._levels, NOISE_PERCENTILE))
 
     @property
     def speaking(self) -> bool:
@@ -111,8 +132,16 @@ class Endpointer:
 
     def _step(self, chunk: bytes) -> list[Event]:
         self._now_ms += FRAME_MS
-        voiced = self._vad.is_speech(chunk, VAD_RATE_HZ)
         loudness = frame_rms(chunk)
+        # Nothing is voice until the floor is known: a call's first hiss is no utterance.
+        known = len(self._levels) >= _NOISE_MIN_FRAMES
+        floor = self.noise_floor
+        self._levels.append(loudness)
+        voiced = (
+            known
+            and loudness > NOISE_MARGIN * floor
+            and self._vad.is_speech(chunk, VAD_RATE_HZ)
+        )
         if voiced and self._speaking and loudness < TAIL_SHARE * self.recent_rms:
             # webrtcvad holds "speech" for about 120 ms after the voice stops; a frame this
             # much quieter than the utterance is that tail, and the silence counts from it.
