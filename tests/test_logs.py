@@ -58,3 +58,21 @@ async def test_model_workers_keep_the_call_id_of_their_caller() -> None:
         CALL_ID.reset(token)
         worker.shutdown()
     assert seen == "CA77"
+
+
+def test_a_line_keeps_its_counts_and_addresses_and_loses_a_card(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(LoggingSettings(level="info", format="text"))
+    log = logging.getLogger("appliance.test")
+    log.info("understanding index: %d phrasings of %d meanings in %.1f s", 2187, 41, 2.9)
+    log.info("listening on %s with %d file descriptors; health answers 503", "http://127.0.0.1:8080", 4096)
+    log.info("caller said %r", "my card is 4111 1111 1111 1111")
+    log.info("caller said 4539 1488 0343 6467 in a line written whole")
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0].endswith("understanding index: 2187 phrasings of 41 meanings in 2.9 s")
+    assert lines[1].endswith(
+        "listening on http://127.0.0.1:8080 with 4096 file descriptors; health answers 503"
+    )
+    assert "1111" not in lines[2] and "[card number removed]" in lines[2]
+    assert "6467" not in lines[3] and "[card number removed]" in lines[3]
