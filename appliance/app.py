@@ -87,6 +87,8 @@ class Appliance:
     config_view: dict[str, Any] = field(default_factory=dict)
     #: Close the models too on ``close`` (they were not lent by whoever built it).
     owns_engines: bool = False
+    #: The agent's questions being rendered once calls are taken (see ``prepare``).
+    _rendering: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     async def start(self, roles: Collection[str] = MODEL_ROLES) -> None:
         """Load the models of ``roles`` (those not loaded yet), then prepare the agent on them;
@@ -111,12 +113,15 @@ class Appliance:
         await prepare_judge(config, self.sessions, engines)
         await agent.understander.prepare()
         if engines.tts.status().loaded:  # `appliance chat` speaks no audio and loads no voice
+            # What every call hears first is ready before calls are taken; the questions'
+            # first pieces follow once they are, behind any call's own words, so a restart
+            # does not keep the phone ringing while some sixty sentences are spoken to a cache.
             unasked = [
                 agent.greeting(config.dialogue.greeting),
                 *(agent.lines.say(f"call.{key}") for key in UNASKED),
             ]
-            rendered = await engines.render_prompts(agent.fixed_sentences(), whole=unasked)
-            _LOGGER.info("rendered %d pieces of fixed prompts ahead of the first call", rendered)
+            rendered = await engines.render_prompts((), whole=unasked)
+            _LOGGER.info("rendered %d pieces said unasked ahead of the first call", rendered)
         if (
             config.dialogue.small_talk_with_llm
             and engines.llm.status().loaded
@@ -124,11 +129,30 @@ class Appliance:
         ):
             agent.phraser = llm_phraser(engines)
             _LOGGER.info("small talk: phrased by the language model (it passed the check)")
+        if engines.tts.status().loaded and self._rendering is None:
+            self._rendering = asyncio.create_task(self._render_questions())
+
+    async def _render_questions(self) -> None:
+        try:
+            rendered = await self.engines.render_prompts(
+                self.agent.fixed_sentences(), when_free=True
+            )
+            _LOGGER.info("rendered %d more pieces of fixed sentences, once calls were taken", rendered)
+        except Exception:  # a call synthesizes what is missing: slower, never wrong
+            _LOGGER.exception("could not render the fixed sentences ahead")
+
+    async def settled(self) -> None:
+        """Wait for the work ``prepare`` left running: the fixed sentences rendered."""
+        if self._rendering is not None:
+            await asyncio.shield(self._rendering)
 
     async def close(self) -> None:
         """No new calls; end the live ones; flush the database."""
         self.phase = "stopping"
         self.sessions.stop_accepting()
+        if self._rendering is not None and not self._rendering.done():
+            self._rendering.cancel()
+            await asyncio.gather(self._rendering, return_exceptions=True)
         await self.webrtc.close_all()
         # The calls' own loops end first, so each stops speaking before its row is closed.
         await self.switchboard.close_all(CallStatus.INTERRUPTED, "server-shutdown")

@@ -127,20 +127,24 @@ class Engines:
     #: Speech of fixed prompts, rendered once (render_prompts), by the text of each piece.
     rendered: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
-    async def render_prompts(self, texts: Sequence[str], whole: Sequence[str] = ()) -> int:
+    async def render_prompts(
+        self, texts: Sequence[str], whole: Sequence[str] = (), when_free: bool = False
+    ) -> int:
         """Synthesize fixed sentences once, so a call hears them with no wait on the voice's
         worker: every piece of ``whole`` (what the loop says unasked: the greeting, "Are you
         still there?"), and the first piece of each of ``texts`` (the agent's questions; the
         pieces after it are made while it plays). Only fixed sentences belong here: nothing a
-        caller said is ever rendered ahead."""
+        caller said is ever rendered ahead. ``when_free``: each piece waits behind what calls
+        already asked the voice for."""
         from appliance.dialogue.chunker import chunk_reply
 
         pieces = {piece for text in whole for piece in chunk_reply(text)}
         pieces |= {chunk_reply(text)[0] for text in texts if text.strip()}
         pieces -= set(self.rendered)
+        run = self.tts.run_when_free if when_free else self.tts.run
         for piece in sorted(pieces):
             self.rendered[piece] = tuple(
-                await self.tts.run(lambda model, text: list(model.synthesize(text)), piece)
+                await run(lambda model, text: list(model.synthesize(text)), piece)
             )
         return len(pieces)
 

@@ -113,6 +113,7 @@ async def main(counts: list[int]) -> None:
         await engines.start()
         state = await build_appliance(config, engines)
         await state.prepare()
+        await state.settled()
         state.open_for_calls()
         runner = web.AppRunner(create_app(state), access_log=None)
         await runner.setup()

@@ -75,6 +75,7 @@ async def main(rounds: int) -> None:
         state = await build_appliance(config, engines)
         await engines.start()
         await state.start()  # as serve does once the models load
+        await state.settled()  # and a few seconds later: every fixed sentence rendered
         utterances: list[tuple[str, AudioFrame]] = []
         for text in QUESTIONS:
             spoken = concat(await engines.tts.run(lambda model, t: list(model.synthesize(t)), text))

@@ -5,8 +5,10 @@ real models in test_loop.py."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,8 +25,10 @@ from fakes import (
     voice,
 )
 
-from appliance.app import Appliance, open_appliance
+from appliance.app import UNASKED, Appliance, open_appliance
+from appliance.audio.frames import AudioFrame
 from appliance.config import Config, DepartmentSettings
+from appliance.dialogue.chunker import chunk_reply
 from appliance.sessions import CallStatus, Session
 from appliance.store import calls
 from appliance.switchboard import LiveCall
@@ -412,3 +416,41 @@ async def test_a_read_back_turned_down_three_times_with_nothing_changed_goes_to_
         await line.appliance.store.drain()
         row = await line.appliance.store.read(calls.get_call, line.call.session_id)
         assert "read-back was turned down three times" in row["flag_reason"]
+
+
+class HeldVoice(ToneVoice):
+    """A voice whose sentences wait for the test, but for those it lets through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.through: set[str] = set()
+        self.go = threading.Event()
+
+    def synthesize(self, text: str) -> Iterator[AudioFrame]:
+        if text not in self.through:
+            self.go.wait(10)
+        return super().synthesize(text)
+
+
+async def test_calls_are_taken_before_the_questions_are_rendered(config: Config) -> None:
+    """Start-up renders what every call hears unasked before calls are taken; the questions'
+    first pieces are rendered after, so the phone is answered sooner after a restart."""
+    voice = HeldVoice()
+    settings = dataclasses.replace(
+        config, dialogue=dataclasses.replace(config.dialogue, small_talk_with_llm=False)
+    )
+    async with open_appliance(settings, fake_engines(ScriptedEars(), voice)) as appliance:
+        appliance.agent.understander = ScriptedUnderstander()
+        await appliance.engines.start(("stt", "tts"))
+        agent = appliance.agent
+        unasked = [agent.greeting(settings.dialogue.greeting), *(agent.lines.say(f"call.{k}") for k in UNASKED)]
+        voice.through = {piece for text in unasked for piece in chunk_reply(text)}
+        question = chunk_reply(agent.lines.say("booking.ask_nights"))[0]
+
+        await asyncio.wait_for(appliance.prepare(), 5)  # the questions are still held
+        assert voice.through <= set(appliance.engines.rendered)
+        assert question not in appliance.engines.rendered
+
+        voice.go.set()
+        await asyncio.wait_for(appliance.settled(), 5)
+        assert question in appliance.engines.rendered

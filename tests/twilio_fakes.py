@@ -136,6 +136,7 @@ async def phone_ready_appliance(
     state = await build_appliance(settings, engines)
     if prepared:
         await state.prepare()
+        await state.settled()
     state.open_for_calls()
     runner = web.AppRunner(create_app(state), access_log=None)
     await runner.setup()
