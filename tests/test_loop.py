@@ -303,6 +303,7 @@ async def test_a_silent_caller_is_asked_then_the_call_ends_abandoned(
     """The greeting, the prompt and the goodbye were rendered at start-up: the call never
     waits on the voice's worker."""
     await live_state.prepare()
+    await live_state.settled()  # the questions, rendered once calls are taken
     spoken_before = live_state.engines.tts.calls
     dialogue = dataclasses.replace(config.dialogue, silence_prompt_s=2.0, silence_hangup_s=5.0)
     sink = CollectingSink(PHONE_HZ)
