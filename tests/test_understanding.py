@@ -205,6 +205,9 @@ def test_a_code_read_in_groups_keeps_groups_that_sound_like_words() -> None:
     # Short words are not a code: without a digit, only groups asked for and said alone.
     for expecting in (False, True):
         assert find_code(normalize("can you call me at my room"), expecting) is None
+        # A day of the month is no group of a code: "the 2nd" was looked up as THE2ND.
+        for said in ("Can you hurry the 2nd?", "on the 22nd, please", "the 3rd to the 4th"):
+            assert find_code(normalize(said), expecting) is None, said
 
 
 def test_what_a_receptionist_would_not_say_is_not_speakable() -> None:

@@ -74,6 +74,10 @@ _CODE_FILLER = {"as", "in", "for", "like", "is", "it's", "its", "and", "then", "
                 "the", "code", "my", "confirmation", "number", "capital", "letter", "um", "uh"}  # fmt: skip
 
 
+#: "the 2nd", "21st": a day of a month, never a group of a code.
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
+
+
 def find_code(text: str, expecting: bool = False) -> str | None:
     """A six-character confirmation code, written whole ('K7M2QX'), read out one character at
     a time ('k 7 m 2 q x', 'kay seven em two queue ex', 'b as in bravo'), or in groups
@@ -123,7 +127,7 @@ def _find_code(text: str, expecting: bool) -> str | None:
             chars.append(_NATO[token])
         elif token in _CODE_FILLER:
             continue
-        elif re.fullmatch(r"[a-z0-9]{2,3}", token) and (
+        elif re.fullmatch(r"[a-z0-9]{2,3}", token) and not _ORDINAL.fullmatch(token) and (
             re.search(r"\d", token) or (expecting and set(token.upper()) <= _CODE_ALPHABET)
         ):
             chars.extend(token.upper())  # a group: "f8", "8vn", "tzg"
@@ -156,7 +160,11 @@ def _grouped_code(text: str, expecting: bool) -> str | None:
     tokens = re.findall(r"[a-z0-9'-]+", text)
     start = 0
     for end, token in enumerate([*tokens, "."]):
-        if 2 <= len(token) <= 3 and set(token.upper()) <= _CODE_ALPHABET:
+        if (
+            2 <= len(token) <= 3
+            and set(token.upper()) <= _CODE_ALPHABET
+            and not _ORDINAL.fullmatch(token)
+        ):
             continue
         run = tokens[start:end]
         joined = "".join(run).upper()
