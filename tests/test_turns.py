@@ -418,6 +418,23 @@ async def test_a_read_back_turned_down_three_times_with_nothing_changed_goes_to_
         assert "read-back was turned down three times" in row["flag_reason"]
 
 
+async def test_a_code_found_under_no_reservation_three_times_goes_to_a_person(config: Config) -> None:
+    """A misheard code ("the 2nd" as THE2ND) looked up again and again never loops."""
+    staffed = dataclasses.replace(config, departments=DepartmentSettings(front_desk="+12075550199"))
+    async for line in open_line(staffed):
+        m = line.meanings.meanings
+        m["my reservation is T H E 2 N D"] = [c.FindReservation(code="THE2ND")]
+        first = await line.caller.says("my reservation is T H E 2 N D")
+        assert first.reply.startswith("I couldn't find a reservation under the code T, H, E, 2, N, D")
+        second = await line.caller.says("my reservation is T H E 2 N D")
+        assert second.reply.startswith("I couldn't find a reservation")
+        third = await line.caller.says("my reservation is T H E 2 N D")
+        assert "front desk" in third.reply, third.reply
+        await line.appliance.store.drain()
+        row = await line.appliance.store.read(calls.get_call, line.call.session_id)
+        assert "no reservation was found under the code heard, three times" in row["flag_reason"]
+
+
 class HeldVoice(ToneVoice):
     """A voice whose sentences wait for the test, but for those it lets through."""
 

@@ -3,7 +3,7 @@ changed (confirmed, then rebooked), or cancelled (confirmed first)."""
 
 from __future__ import annotations
 
-from appliance.dialogue.flows import booking
+from appliance.dialogue.flows import booking, handoff
 from appliance.dialogue.state import Booking
 from appliance.dialogue.steps import Act, Say, Step
 from appliance.dialogue.turn import Turn
@@ -76,8 +76,8 @@ async def find(t: Turn, code: str | None, then_change: bool = False) -> Step:
     reservation = await t.desk.find(code)
     if reservation is None:
         state.expecting = "code"
-        return Say(t.lines.join(t.say("reservation.not_found_code", code=t.lines.code(code)),
-                                t.say("reservation.read_again")))  # fmt: skip
+        return _not_found(t, code, "reservation.read_again")
+    state.misses.pop("code", None)
     state.reservation = reservation
     if then_change:
         state.expecting = "change"
@@ -133,8 +133,8 @@ async def ask_to_cancel(t: Turn, code: str | None) -> Step:
     reservation = await t.desk.find(code)
     if reservation is None:
         state.expecting, state.code_for = "code", "cancel"
-        return Say(t.lines.join(t.say("reservation.not_found_code", code=t.lines.code(code)),
-                                t.say("reservation.read_again_short")))  # fmt: skip
+        return _not_found(t, code, "reservation.read_again_short")
+    state.misses.pop("code", None)
     if reservation.status != "confirmed":
         state.expecting = "anything_else"
         return Say(t.lines.join(t.say("reservation.already_cancelled", code=t.lines.code(code)),
@@ -163,3 +163,14 @@ def cancel(t: Turn, code: str) -> Step:
         return Say(t.lines.join(said, t.say("call.anything_else")))
 
     return Act(CancelBooking(code), done)
+
+
+def _not_found(t: Turn, code: str, again: str) -> Step:
+    """No reservation under the code heard: ask for it again; the third time, never loop: a
+    person takes over, and the call is flagged with why."""
+    misses = t.state.misses["code"] = t.state.misses.get("code", 0) + 1
+    if misses >= 3:
+        reason = "no reservation was found under the code heard, three times"
+        t.flag(reason)
+        return handoff.transfer(t, c.Handoff("front_desk", reason))
+    return Say(t.lines.join(t.say("reservation.not_found_code", code=t.lines.code(code)), t.say(again)))
