@@ -47,18 +47,12 @@ R = TypeVar("R")
 
 
 @dataclass(frozen=True)
-class SyncStatus:
+class SyncStatus(store_sync.SyncState):
+    """The stored state of the sync, with where it goes."""
+
     enabled: bool
     destination: str
     target: str
-    watermark: datetime | None
-    last_success_at: datetime | None
-    last_attempt_at: datetime | None
-    last_error: str | None
-    failures: int
-    next_attempt_at: datetime | None
-    pending: tuple[str, ...]
-    sent: int
 
     def to_dict(self) -> dict[str, Any]:
         return dict(json.loads(json.dumps(asdict(self), default=jsonable)))
@@ -260,17 +254,7 @@ def _plan(
 def _status(db: Connection, settings: SyncSettings, target: str) -> SyncStatus:
     found = store_sync.state(db, target)
     return SyncStatus(
-        enabled=settings.enabled,
-        destination=settings.destination,
-        target=target,
-        watermark=found.watermark,
-        last_success_at=found.last_success_at,
-        last_attempt_at=found.last_attempt_at,
-        last_error=found.last_error,
-        failures=found.failures,
-        next_attempt_at=found.next_attempt_at,
-        pending=found.pending,
-        sent=found.sent,
+        **vars(found), enabled=settings.enabled, destination=settings.destination, target=target
     )
 
 
